@@ -1,0 +1,49 @@
+/* engine/engine.h - DistilBertForSequenceClassification forward pass.
+ *
+ * eng_model: read-only, built once from a wt_model, shared by all threads.
+ * eng_state: per-thread activations and scratch, sized once for a maximum batch
+ * and sequence length, so eng_forward does not allocate.
+ */
+#ifndef SENTI_ENGINE_H
+#define SENTI_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/status.h"
+#include "weights/weights.h"
+
+typedef struct eng_model eng_model;
+typedef struct eng_state eng_state;
+
+typedef struct eng_options {
+    const char *isa;   /* kernel set: NULL/"auto" (cpuid), "ref", "avx2", "avx512" */
+    int threads;       /* math threads (OpenBLAS); 0 = number of cores */
+} eng_options;
+
+/* Borrows w: it must outlive the model. Validates names/shapes (wt_model_validate). */
+senti_status eng_model_create(const wt_model *w, const eng_options *opt, eng_model **out,
+                              senti_err *err);
+void eng_model_free(eng_model *m); /* NULL is a no-op */
+const wt_config *eng_model_config(const eng_model *m);
+const char *eng_model_isa(const eng_model *m); /* kernel set in use */
+
+/* max_batch <= SENTI_MAX_BATCH, max_seq <= min(SENTI_MAX_SEQ, max_positions). */
+senti_status eng_state_create(const eng_model *m, uint32_t max_batch, uint32_t max_seq,
+                              eng_state **out, senti_err *err);
+void eng_state_free(eng_state *s);
+
+/* Runs n sequences. ids[i] has lens[i] token ids (1..max_seq, each < vocab).
+ * Writes n * n_labels logits. A sequence's result does not depend on the other
+ * sequences in the batch. Fails (SENTI_E_INVALID/E_LIMIT) on bad input, never crashes. */
+senti_status eng_forward(const eng_model *m, eng_state *s, uint32_t n, const int32_t *const *ids,
+                         const uint32_t *lens, float *logits, senti_err *err);
+
+/* After eng_forward: the last transformer layer's output for sequence i,
+ * lens[i] x dim floats, valid until the next eng_forward on s. */
+const float *eng_state_hidden(const eng_state *s, uint32_t i);
+
+/* Numerically stable softmax of one row of logits into probs (n values). */
+void eng_softmax_logits(const float *logits, uint32_t n, float *probs);
+
+#endif

@@ -1,0 +1,47 @@
+/* engine/kern.h - the elementwise / row kernels around the matrix products
+ * (engine-internal; no other folder includes this).
+ *
+ * One table per instruction set: kern_ref.c (scalar, defines correctness),
+ * kern_avx2.c (AVX2+FMA), kern_avx512.c (AVX-512F/BW/DQ/VL). The table is chosen
+ * once at model creation (cpuid, overridable); every SIMD entry has a _ref twin
+ * with the same signature, compared over many shapes in tests/engine/test_kern.c.
+ *
+ * Letters: T tokens, D model dim, H hidden dim; rows are contiguous with the
+ * given leading dimension (ld, in floats).
+ */
+#ifndef SENTI_ENGINE_KERN_H
+#define SENTI_ENGINE_KERN_H
+
+#include <stddef.h>
+
+#include "common/status.h"
+
+typedef struct eng_kern {
+    const char *isa; /* "ref", "avx2", "avx512" */
+
+    /* y (rows, dim) = layernorm(x + r) * gamma + beta, row by row; r may be NULL;
+     * y may alias x or r. Mean/variance in float with two passes (as PyTorch). */
+    void (*add_layernorm)(float *y, const float *x, const float *r, const float *gamma,
+                          const float *beta, size_t rows, size_t dim, float eps);
+
+    /* x (n) = 0.5 x (1 + erf(x / sqrt 2)) in place (exact GELU, not tanh). */
+    void (*gelu)(float *x, size_t n);
+
+    /* x (rows, dim) += bias (dim) */
+    void (*add_bias)(float *x, const float *bias, size_t rows, size_t dim);
+
+    /* x (rows, n) with row stride ld: each row = softmax(scale * row) over its
+     * first n entries. n >= 1. */
+    void (*softmax_rows)(float *x, size_t rows, size_t n, size_t ld, float scale);
+} eng_kern;
+
+const eng_kern *eng_kern_ref(void);
+/* NULL when the binary or the CPU lacks the instruction set. */
+const eng_kern *eng_kern_avx2(void);
+const eng_kern *eng_kern_avx512(void);
+
+/* name: NULL, "" or "auto" picks the best the CPU supports; "ref", "avx2",
+ * "avx512" force one (SENTI_E_UNSUPPORTED if the CPU cannot run it). */
+senti_status eng_kern_select(const char *name, const eng_kern **out, senti_err *err);
+
+#endif
