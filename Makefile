@@ -56,10 +56,8 @@ TEST_LIBS_cli       := net cfg engine tokenizer weights common
 
 CLI_SRC  := $(wildcard cli/*.c) $(wildcard bench/*.c)
 CLI_OBJ  := $(patsubst %.c,$(O)/%.o,$(CLI_SRC))
-BIN      := bin/senti
-ifneq ($(FLAVOUR),release)
-BIN      := $(O)/bin/senti
-endif
+# The default build is bin/senti; any other build dir (flavour or O=...) keeps its own binary.
+BIN      := $(if $(filter build/release,$(O)),bin/senti,$(O)/bin/senti)
 
 TEST_DIRS    := $(sort $(notdir $(wildcard tests/*)))
 TEST_SUPPORT := $(wildcard tests/support/*.c)
@@ -67,11 +65,12 @@ TEST_SUPPORT_OBJ := $(patsubst %.c,$(O)/%.o,$(TEST_SUPPORT))
 TEST_SRC     := $(foreach d,$(TEST_DIRS),$(wildcard tests/$(d)/test_*.c))
 TEST_BIN     := $(patsubst tests/%.c,$(O)/tests/%,$(TEST_SRC))
 
-.PHONY: all test asan tsan valgrind bench bench-http perf callgrind fuzz soak fmt lint clean deps \
+.PHONY: all bin test asan tsan valgrind bench bench-http perf callgrind fuzz soak fmt lint clean deps \
         help model run demo check-config
 .DEFAULT_GOAL := all
 
 all: $(BIN) ## build bin/senti (release)
+bin: $(BIN) ## build this build dir's senti binary (bin/senti, or $(O)/bin/senti)
 
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -97,7 +96,7 @@ $(O)/tests/$1/%: $(O)/tests/$1/%.o $(TEST_SUPPORT_OBJ) $(foreach l,$(TEST_LIBS_$
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(LDFLAGS) -o $$@ $$< $(TEST_SUPPORT_OBJ) $(foreach l,$(TEST_LIBS_$1),$(call lib_of,$l)) $$(LDLIBS) -lcmocka
 .PHONY: test-$1
-test-$1: $(BIN) $(filter $(O)/tests/$1/%,$(TEST_BIN)) ## run one folder's tests, e.g. make test-weights
+test-$1: $(filter $(O)/tests/$1/%,$(TEST_BIN)) ## run one folder's tests, e.g. make test-weights
 	@O=$(O) SHARED=$(SHARED) SENTI_BIN=$(abspath $(BIN)) RUNNER="$(RUNNER)" tests/run.sh $(filter $(O)/tests/$1/%,$(TEST_BIN))
 endef
 $(foreach d,$(filter-out support data,$(TEST_DIRS)),$(eval $(call test_rule,$(d))))
