@@ -62,6 +62,7 @@ BIN      := $(if $(filter build/release,$(O)),bin/senti,$(O)/bin/senti)
 TEST_DIRS    := $(sort $(notdir $(wildcard tests/*)))
 TEST_SUPPORT := $(wildcard tests/support/*.c)
 TEST_SUPPORT_OBJ := $(patsubst %.c,$(O)/%.o,$(TEST_SUPPORT))
+TEST_SUPPORT_LIB := $(O)/lib/libsenti_testsupport.a
 TEST_SRC     := $(foreach d,$(TEST_DIRS),$(wildcard tests/$(d)/test_*.c))
 TEST_BIN     := $(patsubst tests/%.c,$(O)/tests/%,$(TEST_SRC))
 
@@ -84,6 +85,11 @@ $(call lib_of,$1): $(call obj_of,$1)
 endef
 $(foreach s,$(SUBSYS),$(eval $(call subsys_lib,$(s))))
 
+$(TEST_SUPPORT_LIB): $(TEST_SUPPORT_OBJ)
+	@mkdir -p $(dir $@)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
 ALL_LIBS := $(foreach s,$(SUBSYS),$(call lib_of,$(s)))
 
 $(BIN): $(CLI_OBJ) $(ALL_LIBS)
@@ -92,9 +98,9 @@ $(BIN): $(CLI_OBJ) $(ALL_LIBS)
 
 # tests/<dir>/test_x.c -> $(O)/tests/<dir>/test_x, linked with its folder's archives.
 define test_rule
-$(O)/tests/$1/%: $(O)/tests/$1/%.o $(TEST_SUPPORT_OBJ) $(foreach l,$(TEST_LIBS_$1),$(call lib_of,$l))
+$(O)/tests/$1/%: $(O)/tests/$1/%.o $(TEST_SUPPORT_LIB) $(foreach l,$(TEST_LIBS_$1),$(call lib_of,$l))
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(LDFLAGS) -o $$@ $$< $(TEST_SUPPORT_OBJ) $(foreach l,$(TEST_LIBS_$1),$(call lib_of,$l)) $$(LDLIBS) -lcmocka
+	$$(CC) $$(LDFLAGS) -o $$@ $$< $(TEST_SUPPORT_LIB) $(foreach l,$(TEST_LIBS_$1),$(call lib_of,$l)) $$(LDLIBS) -lcmocka
 .PHONY: test-$1
 test-$1: $(filter $(O)/tests/$1/%,$(TEST_BIN)) ## run one folder's tests, e.g. make test-weights
 	@O=$(O) SHARED=$(SHARED) SENTI_BIN=$(abspath $(BIN)) RUNNER="$(RUNNER)" tests/run.sh $(filter $(O)/tests/$1/%,$(TEST_BIN))
