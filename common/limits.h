@@ -32,6 +32,12 @@
 #define SENTI_MAX_TOKEN_BYTES 256   /* one vocabulary entry */
 /* safetensors JSON header: HF headers for BERT-size models are ~20 KB. */
 #define SENTI_MAX_SAFETENSORS_HEADER (64u << 20)
+/* .senti header tables (config, vocabulary, metadata, tensor table): a vocabulary
+ * at SENTI_MAX_VOCAB with tokens averaging under 250 bytes still fits. */
+#define SENTI_MAX_SENTI_TABLES (256u << 20)
+/* Decompressed tensor bytes of one model: 16 GiB, 60x DistilBERT-base f32; a
+ * zstd frame can claim any size, so this caps the single weights allocation. */
+#define SENTI_MAX_WEIGHT_BYTES (1ull << 34)
 
 /* --- tokenizer --------------------------------------------------------- */
 /* Hugging Face BertTokenizer: words longer than this become [UNK]. */
