@@ -58,6 +58,22 @@ check_download() {
     fi
     grep -q '"dim": *768' "$CACHE/config.json" && grep -q '"n_layers": *6' "$CACHE/config.json" || {
         say "config.json is not the DistilBERT-base config"; return 1; }
+    # The small files must equal the reference copies kept in shared/ (checked there
+    # against the hashes Hugging Face's LFS pointers record).
+    local ref="$SHARED/models/distilbert-base-uncased-finetuned-sst-2-english" f
+    for f in config.json vocab.txt tokenizer_config.json; do
+        if [ -f "$ref/$f" ] && ! cmp -s "$ref/$f" "$CACHE/$f"; then
+            say "$f differs from the reference copy in $ref"; return 1
+        fi
+    done
+    # model.safetensors must match the sha256 the hub publishes for this revision.
+    local want got
+    want=$(curl -fsS --connect-timeout 5 --max-time 30 "$ENDPOINT/api/models/$REPO/revision/$REV?blobs=true" |
+        tr -d '\n ' | grep -o '"rfilename":"model.safetensors"[^}]*"sha256":"[0-9a-f]\{64\}"' |
+        grep -o '[0-9a-f]\{64\}' | head -n 1)
+    [ -n "$want" ] || { say "could not read the published sha256 of model.safetensors"; return 1; }
+    got=$(sha256sum "$CACHE/model.safetensors" | cut -d' ' -f1)
+    [ "$want" = "$got" ] || { say "model.safetensors sha256 $got, published $want"; return 1; }
 }
 
 download() {
