@@ -17,7 +17,7 @@ PKGS=(
   libcmocka-dev                           # test framework
   clang llvm valgrind cppcheck clang-format clang-tidy   # sanitizers, fuzzing, lint
   wrk hyperfine gnuplot-nox linux-perf    # benchmarks
-  nodejs npm                              # reference tokenizer (differential tests)
+  nodejs npm python3                      # reference tokenizer + input generator (differential tests)
 )
 
 SUDO=""

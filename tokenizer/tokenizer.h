@@ -31,6 +31,10 @@ senti_status tok_create(const char *const *tokens, uint32_t n, const tok_options
 /* Reads a vocab.txt (one token per line, id = line number). */
 senti_status tok_create_from_vocab_file(const char *path, const tok_options *opt,
                                         tok_tokenizer **out, senti_err *err);
+/* From a loaded model: its vocabulary (wt_model_vocab_token) and tokenizer
+ * settings (wt_model_config(m)->tok). Borrows m only during the call. */
+typedef struct wt_model wt_model; /* weights/weights.h */
+senti_status tok_create_from_model(const wt_model *m, tok_tokenizer **out, senti_err *err);
 void tok_free(tok_tokenizer *t); /* NULL is a no-op */
 
 typedef struct tok_encoding {
