@@ -11,6 +11,8 @@ O        ?= build/$(FLAVOUR)
 SHARED   ?= $(abspath ../shared)
 CC       ?= cc
 WERROR   ?= -Werror
+# Full-size synthetic DistilBERT-base checkpoint used by the benchmarks.
+BENCH_MODEL ?= build/bench/synthetic-base-seed1.senti
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla \
         -Wdouble-promotion -Wno-unused-parameter
@@ -65,9 +67,10 @@ TEST_SUPPORT_OBJ := $(patsubst %.c,$(O)/%.o,$(TEST_SUPPORT))
 TEST_SUPPORT_LIB := $(O)/lib/libsenti_testsupport.a
 TEST_SRC     := $(foreach d,$(TEST_DIRS),$(wildcard tests/$(d)/test_*.c))
 TEST_BIN     := $(patsubst tests/%.c,$(O)/tests/%,$(TEST_SRC))
+# Shell tests (tests/<dir>/test_*.sh) run after the compiled ones; they use $$SENTI_BIN.
+TEST_SH      := $(foreach d,$(TEST_DIRS),$(wildcard tests/$(d)/test_*.sh))
 
-.PHONY: all bin test asan tsan valgrind bench bench-http perf callgrind fuzz soak fmt lint clean deps \
-        help model run demo check-config
+.PHONY: all bin test asan tsan valgrind bench perf callgrind fmt lint clean deps help model run demo
 .DEFAULT_GOAL := all
 
 all: $(BIN) ## build bin/senti (release)
@@ -103,13 +106,13 @@ $(O)/tests/$1/%: $(O)/tests/$1/%.o $(TEST_SUPPORT_LIB) $(foreach l,$(TEST_LIBS_$
 	$$(CC) $$(LDFLAGS) -o $$@ $$< $(TEST_SUPPORT_LIB) $(foreach l,$(TEST_LIBS_$1),$(call lib_of,$l)) $$(LDLIBS) -lcmocka
 .PHONY: test-$1
 test-$1: $(filter $(O)/tests/$1/%,$(TEST_BIN)) ## run one folder's tests, e.g. make test-weights
-	@O=$(O) SHARED=$(SHARED) SENTI_BIN=$(abspath $(BIN)) RUNNER="$(RUNNER)" tests/run.sh $(filter $(O)/tests/$1/%,$(TEST_BIN))
+	@O=$(O) SHARED=$(SHARED) SENTI_BIN=$(abspath $(BIN)) RUNNER="$(RUNNER)" tests/run.sh $(filter $(O)/tests/$1/%,$(TEST_BIN)) $(filter tests/$1/%,$(TEST_SH))
 endef
 $(foreach d,$(filter-out support data,$(TEST_DIRS)),$(eval $(call test_rule,$(d))))
 .SECONDARY:
 
 test: $(BIN) $(TEST_BIN) ## build and run the whole test suite (the CI gate)
-	@O=$(O) SHARED=$(SHARED) SENTI_BIN=$(abspath $(BIN)) RUNNER="$(RUNNER)" tests/run.sh $(TEST_BIN)
+	@O=$(O) SHARED=$(SHARED) SENTI_BIN=$(abspath $(BIN)) RUNNER="$(RUNNER)" tests/run.sh $(TEST_BIN) $(TEST_SH)
 
 asan: ## whole suite under AddressSanitizer + UndefinedBehaviorSanitizer
 	$(MAKE) FLAVOUR=asan test
@@ -121,8 +124,22 @@ valgrind: ## whole suite under valgrind memcheck (quick sizes), --error-exitcode
 	$(MAKE) FLAVOUR=debug SENTI_TEST_QUICK=1 \
 	  RUNNER="valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite --track-origins=yes" test
 
-bench: all ## print latency, throughput, load time, RSS and tokenizer figures
-	SHARED=$(SHARED) bench/run.sh
+bench: all $(BENCH_MODEL) ## print latency, throughput, load time, RSS and tokenizer figures
+	SHARED=$(SHARED) SENTI_BIN=$(BIN) bench/run.sh $(BENCH_MODEL)
+
+$(BENCH_MODEL): | $(BIN)
+	@mkdir -p $(dir $@)
+	$(BIN) convert --synthetic base --seed 1 \
+	  --vocab $(SHARED)/models/distilbert-base-uncased-finetuned-sst-2-english/vocab.txt --out $@
+
+perf: all $(BENCH_MODEL) ## perf stat (cycles, instructions, cache misses) over a T=128 benchmark
+	perf stat -e task-clock,cycles,instructions,cache-references,cache-misses,branch-misses \
+	  $(BIN) bench --model $(BENCH_MODEL) --threads 1 --seq 128 --seconds 3 --no-check
+
+callgrind: all ## instruction counts of one sst2-mini forward (stable under machine noise)
+	valgrind --tool=callgrind --callgrind-out-file=build/callgrind.out \
+	  $(BIN) bench --model $(SHARED)/models/sst2-mini --threads 1 --seq 64 --seconds 0.01 --no-check
+	callgrind_annotate build/callgrind.out | head -40
 
 model: all ## produce the default served model (models/default.senti)
 	SHARED=$(SHARED) weights/fetch_model.sh models/default.senti

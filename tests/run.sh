@@ -12,7 +12,7 @@ pass=0 fail=0 failed=()
 log_dir="${O:-build/release}/test-logs"
 mkdir -p "$log_dir"
 for t in "$@"; do
-    name="${t#"${O:-build/release}"/tests/}"
+    name="${t#"${O:-build/release}"/tests/}"; name="${name#tests/}"
     log="$log_dir/$(echo "$name" | tr '/' '_').log"
     start=$(date +%s.%N)
     case "$t" in
