@@ -23,7 +23,7 @@
  *   cfg_free(c);
  *
  * Error messages start with "cfg: " and name the source and key:
- *   cfg: cfg/prod.yaml:12: server.port: must be in 1..65535 (got 70000)
+ *   cfg: cfg/prod.yaml:12: server.port: must be in 0..65535 (got 70000)
  *   cfg: env SENTI_SERVER_PORT: must be an integer (got "abc")
  * Secret values (auth.api_keys, auth.jwt.secret) never appear in a message.
  */
@@ -84,7 +84,7 @@ typedef enum cfg_dtype {
 
 typedef struct cfg_server {
     char host[CFG_HOST_MAX];   /* bind address; "127.0.0.1" (dev), "0.0.0.0" (staging/prod) */
-    uint16_t port;             /* 1..65535, default 8080 */
+    uint16_t port;             /* 0..65535 (0 = any free port), default 8080 */
     uint32_t io_threads;       /* event-loop threads, 1..64 */
     uint32_t worker_threads;   /* inference threads, 0 = number of CPUs, max 256 */
     uint32_t max_connections;  /* open connections, 1..1000000 */

@@ -182,7 +182,7 @@ static bool check_printable(const char *s, char *why, size_t cap)
 /* Order = print order; keys of one section (and sub-section) are contiguous. */
 const cfg_key cfg_keys[] = {
     K_STR("server.host", server.host, check_host, false, NULL),
-    K_UINT("server.port", server.port, 1, 65535, "MLOPS_PORT"),
+    K_UINT("server.port", server.port, 0, 65535, "MLOPS_PORT"),
     K_UINT("server.io_threads", server.io_threads, 1, 64, NULL),
     K_UINT("server.worker_threads", server.worker_threads, 0, 256, NULL),
     K_UINT("server.max_connections", server.max_connections, 1, 1000000, NULL),

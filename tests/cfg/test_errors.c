@@ -33,10 +33,10 @@ static void expect_base(const char *text, const char *rest)
 static void test_values(void **state)
 {
     (void)state;
-    expect_base("server:\n  port: 70000\n", "2: server.port: must be in 1..65535 (got 70000)");
-    expect_base("server:\n  port: -1\n", "2: server.port: must be in 1..65535 (got -1)");
+    expect_base("server:\n  port: 70000\n", "2: server.port: must be in 0..65535 (got 70000)");
+    expect_base("server:\n  port: -1\n", "2: server.port: must be in 0..65535 (got -1)");
     expect_base("server:\n  port: 99999999999999999999999\n",
-                "2: server.port: must be in 1..65535 (got 99999999999999999999999)");
+                "2: server.port: must be in 0..65535 (got 99999999999999999999999)");
     expect_base("server:\n  port: abc\n", "2: server.port: must be an integer (got \"abc\")");
     expect_base("server:\n  port: 80.5\n", "2: server.port: must be an integer (got \"80.5\")");
     expect_base("server:\n  port:\n", "2: server.port: must be an integer (got \"\")");
@@ -133,9 +133,9 @@ static void test_overlay_and_missing_files(void **state)
 {
     (void)state;
     put_file(S.dir, "base.yaml", "server:\n  port: 1000\n");
-    put_file(S.dir, "staging.yaml", "# staging\nserver:\n  port: 0\n");
+    put_file(S.dir, "staging.yaml", "# staging\nserver:\n  port: 65536\n");
     char want[2048];
-    snprintf(want, sizeof want, "cfg: %s/staging.yaml:3: server.port: must be in 1..65535 (got 0)",
+    snprintf(want, sizeof want, "cfg: %s/staging.yaml:3: server.port: must be in 0..65535 (got 65536)",
              S.dir);
     assert_load_error(&S, "staging", NULL, want);
     snprintf(want, sizeof want,
@@ -160,8 +160,8 @@ static void test_env_errors(void **state)
     put_file(S.dir, "dev.yaml", "");
     const char *e1[] = {"SENTI_SERVER_PORT=abc", NULL};
     assert_load_error(&S, "dev", e1, "cfg: env SENTI_SERVER_PORT: must be an integer (got \"abc\")");
-    const char *e2[] = {"MLOPS_PORT=0", NULL};
-    assert_load_error(&S, "dev", e2, "cfg: env MLOPS_PORT: must be in 1..65535 (got 0)");
+    const char *e2[] = {"MLOPS_PORT=65536", NULL};
+    assert_load_error(&S, "dev", e2, "cfg: env MLOPS_PORT: must be in 0..65535 (got 65536)");
     const char *e3[] = {"SENTI_SERVER_PROT=80", NULL};
     assert_load_error(&S, "dev", e3,
                       "cfg: env SENTI_SERVER_PROT: unknown setting (did you mean SENTI_SERVER_PORT?)");

@@ -354,7 +354,7 @@ static void test_cfg_set_and_validate(void **state)
     assert_int_equal(cfg_set(c, "server.port", "9000", &err), SENTI_OK);
     assert_int_equal(c->server.port, 9000);
     assert_int_equal(cfg_set(c, "server.port", "70000", &err), SENTI_E_CONFIG);
-    assert_string_equal(err.msg, "cfg: server.port: must be in 1..65535 (got 70000)");
+    assert_string_equal(err.msg, "cfg: server.port: must be in 0..65535 (got 70000)");
     assert_int_equal(c->server.port, 9000); /* unchanged */
     assert_int_equal(cfg_set(c, "server.prot", "1", &err), SENTI_E_CONFIG);
     assert_string_equal(err.msg, "cfg: unknown key \"server.prot\" (did you mean server.port?)");
