@@ -70,7 +70,7 @@ TEST_BIN     := $(patsubst tests/%.c,$(O)/tests/%,$(TEST_SRC))
 # Shell tests (tests/<dir>/test_*.sh) run after the compiled ones; they use $$SENTI_BIN.
 TEST_SH      := $(foreach d,$(TEST_DIRS),$(wildcard tests/$(d)/test_*.sh))
 
-.PHONY: all bin test asan tsan valgrind bench perf callgrind fmt lint clean deps help model run demo
+.PHONY: deploy-check all bin test asan tsan valgrind bench perf callgrind fmt lint clean deps help model run demo
 .DEFAULT_GOAL := all
 
 all: $(BIN) ## build bin/senti (release)
@@ -113,6 +113,9 @@ $(foreach d,$(filter-out support data,$(TEST_DIRS)),$(eval $(call test_rule,$(d)
 
 test: $(BIN) $(TEST_BIN) ## build and run the whole test suite (the CI gate)
 	@O=$(O) SHARED=$(SHARED) SENTI_BIN=$(abspath $(BIN)) RUNNER="$(RUNNER)" tests/run.sh $(TEST_BIN) $(TEST_SH)
+
+deploy-check: $(BIN) ## deploy checks only: Helm chart, manifests, Dockerfile, workflows (tests/deploy)
+	@O=$(O) SHARED=$(SHARED) SENTI_BIN=$(abspath $(BIN)) tests/run.sh $(wildcard tests/deploy/test_*.sh)
 
 asan: ## whole suite under AddressSanitizer + UndefinedBehaviorSanitizer
 	$(MAKE) FLAVOUR=asan test

