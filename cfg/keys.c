@@ -131,6 +131,11 @@ static bool check_origin(const char *s, char *why, size_t cap)
 /* Secret: never quoted in the message. */
 static bool check_api_key(const char *s, char *why, size_t cap)
 {
+    if (strlen(s) < SENTI_MIN_API_KEY_BYTES) {
+        snprintf(why, cap, "must be at least %d bytes (got %zu)", SENTI_MIN_API_KEY_BYTES,
+                 strlen(s));
+        return false;
+    }
     for (const char *p = s; *p; p++)
         if ((unsigned char)*p <= ' ' || *p == 0x7f || *p == ',') {
             snprintf(why, cap, "must not contain spaces, commas or control characters");

@@ -12,6 +12,9 @@
 #define SENTI_MAX_SEQ 512
 /* Batch of sequences one engine state is sized for (activations scale with it). */
 #define SENTI_MAX_BATCH 256
+/* Math threads per model (OpenBLAS --threads): its pool is fixed at start-up
+ * (MAX_THREADS=64 in Debian's build); more than this is a typo, not a machine. */
+#define SENTI_MAX_THREADS 256
 /* Largest hidden size / vocab we accept from a file: far above DistilBERT-base
  * (768 / 30522) yet small enough that dim*vocab*4 cannot overflow 64 bits. */
 #define SENTI_MAX_DIM 8192
@@ -48,5 +51,8 @@
 /* --- service (defaults; cfg may lower) -------------------------------- */
 #define SENTI_MAX_BODY_BYTES (8u << 20)
 #define SENTI_MAX_TEXTS_PER_REQUEST 1024
+/* Shortest API key accepted (cfg validates it, so --check-config agrees with serve):
+ * 16 random bytes are out of reach of online guessing behind the rate limiter. */
+#define SENTI_MIN_API_KEY_BYTES 16
 
 #endif

@@ -162,6 +162,10 @@ static void test_env_errors(void **state)
     assert_load_error(&S, "dev", e1, "cfg: env SENTI_SERVER_PORT: must be an integer (got \"abc\")");
     const char *e2[] = {"MLOPS_PORT=65536", NULL};
     assert_load_error(&S, "dev", e2, "cfg: env MLOPS_PORT: must be in 0..65535 (got 65536)");
+    /* too short to be a real key; the message never echoes the value */
+    const char *ek[] = {"SENTI_AUTH_API_KEYS=short", NULL};
+    assert_load_error(&S, "dev", ek,
+                      "cfg: env SENTI_AUTH_API_KEYS: item 1: must be at least 16 bytes (got 5)");
     const char *e3[] = {"SENTI_SERVER_PROT=80", NULL};
     assert_load_error(&S, "dev", e3,
                       "cfg: env SENTI_SERVER_PROT: unknown setting (did you mean SENTI_SERVER_PORT?)");

@@ -36,7 +36,7 @@ static void test_dev_profile(void **state)
 static void test_staging_profile(void **state)
 {
     (void)state;
-    const char *envp[] = {"SENTI_ENV=staging", "SENTI_AUTH_API_KEYS=key-one,key-two", NULL};
+    const char *envp[] = {"SENTI_ENV=staging", "SENTI_AUTH_API_KEYS=key-one-0123456789,key-two-0123456789", NULL};
     cfg_config *c;
     senti_err err;
     assert_int_equal(load(NULL, NULL, envp, NULL, &c, &err), SENTI_OK);
@@ -47,8 +47,8 @@ static void test_staging_profile(void **state)
     assert_string_equal(c->api.prefix, "/api/v1");
     assert_int_equal(c->auth.mode, CFG_AUTH_MODE_API_KEY);
     assert_int_equal(c->auth.n_api_keys, 2);
-    assert_string_equal(c->auth.api_keys[0], "key-one");
-    assert_string_equal(c->auth.api_keys[1], "key-two");
+    assert_string_equal(c->auth.api_keys[0], "key-one-0123456789");
+    assert_string_equal(c->auth.api_keys[1], "key-two-0123456789");
     assert_true(c->rate_limit.enabled);
     assert_int_equal(c->rate_limit.requests_per_minute, 100);
     assert_int_equal(c->rate_limit.key_by, CFG_RATE_KEY_API_KEY);
@@ -85,11 +85,11 @@ static void test_prod_profile(void **state)
 
     /* API keys are accepted beside JWT when configured. */
     const char *envp2[] = {"APP_ENV=prod", "SENTI_AUTH_JWT_SECRET=" JWT_SECRET,
-                           "MLOPS_API_KEY=legacy-key", NULL};
+                           "MLOPS_API_KEY=legacy-key-0123456789", NULL};
     assert_int_equal(load(NULL, NULL, envp2, NULL, &c, &err), SENTI_OK);
     assert_int_equal(c->auth.mode, CFG_AUTH_MODE_JWT);
     assert_int_equal(c->auth.n_api_keys, 1);
-    assert_string_equal(c->auth.api_keys[0], "legacy-key");
+    assert_string_equal(c->auth.api_keys[0], "legacy-key-0123456789");
     cfg_free(c);
 }
 
@@ -278,7 +278,7 @@ static void test_mlops_seed_names(void **state)
     const char *envp[] = {"MLOPS_DEBUG=true",         "MLOPS_LOG_LEVEL=ERROR",
                           "MLOPS_ENABLE_METRICS=false", "MLOPS_WARMUP_ENABLED=1",
                           "MLOPS_PORT=8181",          "MLOPS_MODEL_PATH=/models/x.senti",
-                          "SENTI_ENV=staging",        "MLOPS_API_KEY=seed-key",
+                          "SENTI_ENV=staging",        "MLOPS_API_KEY=seed-key-0123456789",
                           NULL};
     assert_int_equal(load(NULL, NULL, envp, NULL, &c, &err), SENTI_OK);
     assert_int_equal(c->logging.level, CFG_LOG_LEVEL_DEBUG); /* MLOPS_DEBUG wins */
@@ -413,7 +413,7 @@ static void test_enum_names(void **state)
 static void test_print_round_trip(void **state)
 {
     (void)state;
-    const char *envp[] = {"SENTI_AUTH_API_KEYS=k1,k2", "SENTI_API_CORS_ALLOWED_ORIGINS=*",
+    const char *envp[] = {"SENTI_AUTH_API_KEYS=k1-0123456789abcdef,k2-0123456789abcdef", "SENTI_API_CORS_ALLOWED_ORIGINS=*",
                           "SENTI_MODEL_NAME=quote\"d \\ name", "SENTI_LOGGING_LEVEL=warn", NULL};
     cfg_config *a, *b;
     senti_err err;
@@ -443,7 +443,7 @@ static void test_print_round_trip(void **state)
 static void test_allocation_failures(void **state)
 {
     (void)state;
-    const char *envp[] = {"SENTI_ENV=staging", "SENTI_AUTH_API_KEYS=a-key,b-key", NULL};
+    const char *envp[] = {"SENTI_ENV=staging", "SENTI_AUTH_API_KEYS=a-key-0123456789abc,b-key-0123456789abc", NULL};
     cfg_config *c;
     senti_err err;
     bool succeeded = false;

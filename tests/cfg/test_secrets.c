@@ -4,8 +4,8 @@
 #include "tests/cfg/cfgtest.h"
 
 #define JWT "jwt-secret-0123456789abcdef0123456789"
-#define KEY1 "key-alpha-4f1c"
-#define KEY2 "key-bravo-9e2d"
+#define KEY1 "key-alpha-4f1c-0123456789"
+#define KEY2 "key-bravo-9e2d-0123456789"
 
 static scratch S;
 
