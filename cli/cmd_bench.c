@@ -245,8 +245,8 @@ int cli_cmd_bench(int argc, char **argv)
     char cpu[256], flags[256];
     bench_cpu_info(cpu, sizeof cpu, flags, sizeof flags);
     if (!o.json) {
-        printf("senti bench: commit %s, cpu %s [%s], isa %s, threads %d\n", SENTI_COMMIT, cpu,
-               flags, eng_model_isa(m), o.threads);
+        printf("senti bench: commit %s, cpu %s [%s], isa %s, blas %s, threads %d\n",
+               SENTI_COMMIT, cpu, flags, eng_model_isa(m), cli_blas_core(), o.threads);
         printf("model: %s dim %u, layers %u, heads %u, hidden %u, vocab %u\n", o.model, c->dim,
                c->n_layers, c->n_heads, c->hidden_dim, c->vocab_size);
         printf("load: %.3f s (weights %.3f s), RSS after load %.1f MB\n", load_s, load_weights_s,
@@ -370,8 +370,8 @@ int cli_cmd_bench(int argc, char **argv)
     uint64_t peak = bench_peak_rss();
     if (o.json) {
         json_t *doc = json_pack(
-            "{s:s,s:s,s:s,s:s,s:i,s:{s:s,s:i,s:i,s:i,s:i,s:i},s:f,s:f,s:f,s:f,s:o,s:o,s:f}",
-            "commit", SENTI_COMMIT, "cpu", cpu, "flags", flags, "isa", eng_model_isa(m), "threads",
+            "{s:s,s:s,s:s,s:s,s:s,s:i,s:{s:s,s:i,s:i,s:i,s:i,s:i},s:f,s:f,s:f,s:f,s:o,s:o,s:f}",
+            "commit", SENTI_COMMIT, "cpu", cpu, "flags", flags, "isa", eng_model_isa(m), "blas", cli_blas_core(), "threads",
             o.threads, "model", "path", o.model, "dim", (int)c->dim, "layers", (int)c->n_layers,
             "heads", (int)c->n_heads, "hidden", (int)c->hidden_dim, "vocab", (int)c->vocab_size,
             "load_s", load_s, "rss_after_load_mb", (double)rss_loaded / 1048576.0, "peak_rss_mb",

@@ -8,6 +8,12 @@ cd "$(dirname "$0")/.." || exit 2
 export SHARED="${SHARED:-$(cd .. && pwd)/shared}"
 export SENTI_BIN="${SENTI_BIN:-$PWD/bin/senti}"
 export OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-2}"
+# In-process tests do not go through cli_blas_setup(): give OpenBLAS a kernel family
+# that fits the CPU (speed only). Not under valgrind, which has no AVX-512.
+if [ -z "${RUNNER:-}" ] && [ -z "${OPENBLAS_CORETYPE:-}" ]; then
+    if grep -q ' avx512bw ' /proc/cpuinfo; then export OPENBLAS_CORETYPE=SkylakeX
+    elif grep -q ' avx2 ' /proc/cpuinfo; then export OPENBLAS_CORETYPE=Haswell; fi
+fi
 pass=0 fail=0 failed=()
 log_dir="${O:-build/release}/test-logs"
 mkdir -p "$log_dir"
