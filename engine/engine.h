@@ -17,8 +17,9 @@ typedef struct eng_model eng_model;
 typedef struct eng_state eng_state;
 
 typedef struct eng_options {
-    const char *isa;   /* kernel set: NULL/"auto" (cpuid), "ref", "avx2", "avx512" */
-    int threads;       /* math threads (OpenBLAS); 0 = number of cores */
+    const char *isa; /* kernel set: NULL/"auto" (cpuid), "ref", "avx2", "avx512" */
+    int threads;     /* math threads (OpenBLAS); 0 = number of cores. OpenBLAS's
+                      * setting is process-wide: the last model created wins. */
 } eng_options;
 
 /* Borrows w: it must outlive the model. Validates names/shapes (wt_model_validate). */
@@ -27,20 +28,34 @@ senti_status eng_model_create(const wt_model *w, const eng_options *opt, eng_mod
 void eng_model_free(eng_model *m); /* NULL is a no-op */
 const wt_config *eng_model_config(const eng_model *m);
 const char *eng_model_isa(const eng_model *m); /* kernel set in use */
+int eng_model_threads(const eng_model *m);     /* math threads in use (0 resolved to cores) */
 
-/* max_batch <= SENTI_MAX_BATCH, max_seq <= min(SENTI_MAX_SEQ, max_positions). */
+/* max_batch <= SENTI_MAX_BATCH, max_seq <= min(SENTI_MAX_SEQ, max_positions).
+ * Sized for max_batch * max_seq tokens: at DistilBERT-base size and the maximum
+ * 256 x 512 that is 2.8 GB, so servers should cap tokens with the _tokens variant. */
 senti_status eng_state_create(const eng_model *m, uint32_t max_batch, uint32_t max_seq,
                               eng_state **out, senti_err *err);
-void eng_state_free(eng_state *s);
+/* Same, with a cap on the tokens one eng_forward may carry (the sum of lens):
+ * activation memory is proportional to it (about (3D + max(3D, H)) floats per
+ * token, 21 KB for DistilBERT-base). 0 means max_batch * max_seq; otherwise
+ * max_seq <= max_tokens <= max_batch * max_seq. */
+senti_status eng_state_create_tokens(const eng_model *m, uint32_t max_batch, uint32_t max_seq,
+                                     size_t max_tokens, eng_state **out, senti_err *err);
+void eng_state_free(eng_state *s); /* NULL is a no-op */
+/* The token capacity of s (sum of lens per eng_forward). */
+size_t eng_state_max_tokens(const eng_state *s);
 
-/* Runs n sequences. ids[i] has lens[i] token ids (1..max_seq, each < vocab).
- * Writes n * n_labels logits. A sequence's result does not depend on the other
- * sequences in the batch. Fails (SENTI_E_INVALID/E_LIMIT) on bad input, never crashes. */
+/* Runs n sequences (1..max_batch). ids[i] has lens[i] token ids (1..max_seq, each in
+ * [0, vocab)), sum of lens <= the state's token capacity. Writes n * n_labels logits
+ * (row i = sequence i). Does not allocate. m must be the model s was created for.
+ * A sequence's result does not depend on the other sequences in the batch. Fails
+ * (SENTI_E_INVALID/E_LIMIT) on bad input, never crashes. */
 senti_status eng_forward(const eng_model *m, eng_state *s, uint32_t n, const int32_t *const *ids,
                          const uint32_t *lens, float *logits, senti_err *err);
 
 /* After eng_forward: the last transformer layer's output for sequence i,
- * lens[i] x dim floats, valid until the next eng_forward on s. */
+ * lens[i] x dim floats, valid until the next eng_forward on s. NULL if i is not a
+ * sequence of the last successful eng_forward. */
 const float *eng_state_hidden(const eng_state *s, uint32_t i);
 
 /* Numerically stable softmax of one row of logits into probs (n values). */

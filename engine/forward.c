@@ -1,0 +1,257 @@
+/* engine/forward.c - per-thread state and the fp32 forward pass of
+ * DistilBertForSequenceClassification (Hugging Face semantics).
+ *
+ * The tokens of every sequence in a batch are packed one after another
+ * (N = sum of lens rows, no padding) for the linear layers; attention runs per
+ * sequence and per head over that sequence's own keys only, so a sequence's
+ * result does not depend on its neighbours in the batch.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "common/alloc.h"
+#include "engine/engine_internal.h"
+
+/* Sub-buffers start on 64-byte boundaries: 16 floats. */
+static size_t round16(size_t n)
+{
+    return (n + 15) & ~(size_t)15;
+}
+
+senti_status eng_state_create_tokens(const eng_model *m, uint32_t max_batch, uint32_t max_seq,
+                                     size_t max_tokens, eng_state **out, senti_err *err)
+{
+    if (!m || !out) return senti_fail(err, SENTI_E_INVALID, "engine: NULL model or output");
+    const wt_config *c = &m->cfg;
+    uint32_t seq_cap = c->max_positions < SENTI_MAX_SEQ ? c->max_positions : SENTI_MAX_SEQ;
+    if (max_batch < 1 || max_batch > SENTI_MAX_BATCH)
+        return senti_fail(err, SENTI_E_LIMIT, "engine: max_batch %u out of range 1..%u", max_batch,
+                          (unsigned)SENTI_MAX_BATCH);
+    if (max_seq < 1 || max_seq > seq_cap)
+        return senti_fail(err, SENTI_E_LIMIT,
+                          "engine: max_seq %u out of range 1..%u (model positions %u)", max_seq,
+                          seq_cap, c->max_positions);
+    size_t all = (size_t)max_batch * max_seq;
+    if (max_tokens == 0) max_tokens = all;
+    if (max_tokens < max_seq || max_tokens > all)
+        return senti_fail(
+            err, SENTI_E_LIMIT,
+            "engine: max_tokens %zu out of range %u..%zu (max_seq..max_batch*max_seq)", max_tokens,
+            max_seq, all);
+
+    size_t D = c->dim, wide = 3 * D > c->hidden_dim ? 3 * D : c->hidden_dim;
+    size_t nd, nw, floats = 0;
+    /* Bounded by limits.h (131072 tokens x 65536 floats), but checked anyway. */
+    if (!senti_mul_size(max_tokens, round16(D), &nd) ||
+        !senti_mul_size(max_tokens, round16(wide), &nw))
+        return senti_fail(err, SENTI_E_LIMIT, "engine: activation size overflows");
+    size_t parts[7] = {
+        nd,                                 /* x */
+        nw,                                 /* wide */
+        nd,                                 /* ctx */
+        nd,                                 /* tmp */
+        round16((size_t)max_seq * max_seq), /* scores */
+        round16((size_t)max_batch * D),     /* cls */
+        round16((size_t)max_batch * D),     /* pre */
+    };
+    for (int i = 0; i < 7; i++)
+        if (!senti_add_size(floats, parts[i], &floats))
+            return senti_fail(err, SENTI_E_LIMIT, "engine: activation size overflows");
+    size_t bytes;
+    if (!senti_mul_size(floats, sizeof(float), &bytes))
+        return senti_fail(err, SENTI_E_LIMIT, "engine: activation size overflows");
+
+    eng_state *s = senti_calloc(1, sizeof *s);
+    float *block = senti_alloc_aligned(bytes);
+    size_t *offsets = senti_calloc((size_t)max_batch + 1, sizeof *offsets);
+    if (!s || !block || !offsets) {
+        senti_free(s);
+        senti_free_aligned(block);
+        senti_free(offsets);
+        return senti_fail(err, SENTI_E_NOMEM,
+                          "engine: out of memory for activations (%zu bytes for %zu tokens); "
+                          "lower the batch size or sequence length",
+                          bytes, max_tokens);
+    }
+    s->m = m;
+    s->max_batch = max_batch;
+    s->max_seq = max_seq;
+    s->max_tokens = max_tokens;
+    s->offsets = offsets;
+    float *p = block;
+    s->x = p, p += parts[0];
+    s->wide = p, p += parts[1];
+    s->ctx = p, p += parts[2];
+    s->tmp = p, p += parts[3];
+    s->scores = p, p += parts[4];
+    s->cls = p, p += parts[5];
+    s->pre = p;
+    *out = s;
+    return SENTI_OK;
+}
+
+senti_status eng_state_create(const eng_model *m, uint32_t max_batch, uint32_t max_seq,
+                              eng_state **out, senti_err *err)
+{
+    return eng_state_create_tokens(m, max_batch, max_seq, 0, out, err);
+}
+
+void eng_state_free(eng_state *s)
+{
+    if (!s) return;
+    senti_free_aligned(s->x); /* the start of the one activation block */
+    senti_free(s->offsets);
+    senti_free(s);
+}
+
+size_t eng_state_max_tokens(const eng_state *s)
+{
+    return s->max_tokens;
+}
+
+const float *eng_state_hidden(const eng_state *s, uint32_t i)
+{
+    if (!s || i >= s->n_last) return NULL;
+    return s->x + s->offsets[i] * s->m->cfg.dim;
+}
+
+/* Every check happens before the first write to the state. */
+static senti_status check_input(const eng_model *m, const eng_state *s, uint32_t n,
+                                const int32_t *const *ids, const uint32_t *lens,
+                                const float *logits, senti_err *err)
+{
+    if (!m || !s || !ids || !lens || !logits)
+        return senti_fail(err, SENTI_E_INVALID, "engine: NULL model, state, ids, lens or logits");
+    if (s->m != m)
+        return senti_fail(err, SENTI_E_INVALID,
+                          "engine: the state was created for a different model");
+    if (n < 1 || n > s->max_batch)
+        return senti_fail(err, n < 1 ? SENTI_E_INVALID : SENTI_E_LIMIT,
+                          "engine: batch of %u sequences; this state takes 1..%u", n, s->max_batch);
+    size_t total = 0;
+    uint32_t vocab = m->cfg.vocab_size;
+    for (uint32_t i = 0; i < n; i++) {
+        if (lens[i] < 1)
+            return senti_fail(err, SENTI_E_INVALID, "engine: sequence %u is empty (length 0)", i);
+        if (lens[i] > s->max_seq)
+            return senti_fail(err, SENTI_E_LIMIT,
+                              "engine: sequence %u has %u tokens; the limit is %u (truncate it)", i,
+                              lens[i], s->max_seq);
+        if (!ids[i]) return senti_fail(err, SENTI_E_INVALID, "engine: sequence %u: NULL ids", i);
+        for (uint32_t t = 0; t < lens[i]; t++)
+            if (ids[i][t] < 0 || (uint32_t)ids[i][t] >= vocab)
+                return senti_fail(err, SENTI_E_INVALID,
+                                  "engine: sequence %u, token %u: id %d out of range [0, %u)", i, t,
+                                  (int)ids[i][t], vocab);
+        total += lens[i];
+    }
+    if (total > s->max_tokens)
+        return senti_fail(
+            err, SENTI_E_LIMIT,
+            "engine: batch carries %zu tokens; this state holds %zu (split the batch)", total,
+            s->max_tokens);
+    return SENTI_OK;
+}
+
+/* x (N, D) = LN(word[ids] + pos[0..T)) per sequence */
+static void embed(const eng_model *m, eng_state *s, uint32_t n, const int32_t *const *ids,
+                  const uint32_t *lens)
+{
+    size_t D = m->cfg.dim;
+    for (uint32_t i = 0; i < n; i++) {
+        float *xi = s->x + s->offsets[i] * D;
+        for (uint32_t t = 0; t < lens[i]; t++)
+            memcpy(xi + t * D, m->word_emb + (size_t)ids[i][t] * D, D * sizeof(float));
+        m->kern->add_layernorm(xi, xi, m->pos_emb, m->emb_ln_g, m->emb_ln_b, lens[i], D,
+                               m->cfg.ln_eps);
+    }
+}
+
+/* ctx (N, D) = concat_h softmax(Q_h K_h^T / sqrt(dh)) V_h, per sequence.
+ * wide holds q|k|v per token: (N, 3D). */
+static void attention(const eng_model *m, eng_state *s, uint32_t n, const uint32_t *lens)
+{
+    size_t D = m->cfg.dim, nh = m->cfg.n_heads, dh = D / nh, ld = 3 * D;
+    float scale = 1.0f / sqrtf((float)dh);
+    for (uint32_t i = 0; i < n; i++) {
+        size_t T = lens[i], off = s->offsets[i];
+        const float *qkv = s->wide + off * ld;
+        float *ctx = s->ctx + off * D;
+        for (size_t h = 0; h < nh; h++) {
+            const float *q = qkv + h * dh, *k = q + D, *v = q + 2 * D;
+            /* scores (T, T) = Q_h (T, dh) K_h^T */
+            eng_gemm_f32(ENG_GEMM_NT, T, T, dh, q, ld, k, ld, NULL, s->scores, T);
+            m->kern->softmax_rows(s->scores, T, T, T, scale);
+            /* ctx_h (T, dh) = scores (T, T) V_h (T, dh) */
+            eng_gemm_f32(ENG_GEMM_NN, T, dh, T, s->scores, T, v, ld, NULL, ctx + h * dh, D);
+        }
+    }
+}
+
+static void relu(float *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!(x[i] > 0.0f)) x[i] = 0.0f;
+}
+
+/* x (N, D) -> x (N, D) through one post-LN transformer block */
+static void block(const eng_model *m, eng_state *s, const eng_layer *L, uint32_t n,
+                  const uint32_t *lens, size_t N)
+{
+    const eng_kern *k = m->kern;
+    size_t D = m->cfg.dim, H = m->cfg.hidden_dim;
+    float eps = m->cfg.ln_eps;
+
+    eng_linear_f32(s->wide, s->x, N, L->wqkv, L->bqkv, 3 * D, D); /* (N, 3D) */
+    attention(m, s, n, lens);
+    eng_linear_f32(s->tmp, s->ctx, N, L->wo, L->bo, D, D);
+    k->add_layernorm(s->x, s->tmp, s->x, L->ln1_g, L->ln1_b, N, D, eps);
+
+    eng_linear_f32(s->wide, s->x, N, L->w1, L->b1, H, D); /* (N, H) */
+    if (m->cfg.activation == WT_ACT_RELU)
+        relu(s->wide, N * H);
+    else
+        k->gelu(s->wide, N * H);
+    eng_linear_f32(s->tmp, s->wide, N, L->w2, L->b2, D, H);
+    k->add_layernorm(s->x, s->tmp, s->x, L->ln2_g, L->ln2_b, N, D, eps);
+}
+
+senti_status eng_forward(const eng_model *m, eng_state *s, uint32_t n, const int32_t *const *ids,
+                         const uint32_t *lens, float *logits, senti_err *err)
+{
+    if (s) s->n_last = 0;
+    senti_status st = check_input(m, s, n, ids, lens, logits, err);
+    if (st != SENTI_OK) return st;
+    size_t D = m->cfg.dim, N = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        s->offsets[i] = N;
+        N += lens[i];
+    }
+    s->offsets[n] = N;
+
+    embed(m, s, n, ids, lens);
+    for (uint32_t l = 0; l < m->cfg.n_layers; l++) block(m, s, &m->layers[l], n, lens, N);
+
+    /* Classifier head on each sequence's first token ([CLS]). */
+    for (uint32_t i = 0; i < n; i++)
+        memcpy(s->cls + i * D, s->x + s->offsets[i] * D, D * sizeof(float));
+    eng_linear_f32(s->pre, s->cls, n, m->pre_w, m->pre_b, D, D);
+    relu(s->pre, n * D);
+    eng_linear_f32(logits, s->pre, n, m->cls_w, m->cls_b, m->cfg.n_labels, D);
+    s->n_last = n;
+    return SENTI_OK;
+}
+
+void eng_softmax_logits(const float *logits, uint32_t n, float *probs)
+{
+    if (n == 0) return;
+    float mx = logits[0];
+    for (uint32_t i = 1; i < n; i++)
+        if (logits[i] > mx) mx = logits[i];
+    double sum = 0.0;
+    for (uint32_t i = 0; i < n; i++) {
+        probs[i] = expf(logits[i] - mx);
+        sum += (double)probs[i];
+    }
+    for (uint32_t i = 0; i < n; i++) probs[i] = (float)((double)probs[i] / sum);
+}
