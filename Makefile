@@ -170,6 +170,9 @@ clean: ## remove build outputs
 	rm -rf build bin
 
 help: ## list targets
-	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([^:]+):.*## (.*)/  \1\t\2/' | expand -t 18
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(filter-out %.d,$(MAKEFILE_LIST)) | sed -E 's/^([^:]+):.*## (.*)/  \1\t\2/' | expand -t 18
+
+# Feature makefiles (fuzzing, soak, peer comparisons): each adds its own targets.
+include $(sort $(wildcard mk/*.mk))
 
 -include $(shell find $(O) -name '*.d' 2>/dev/null)
