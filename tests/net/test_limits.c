@@ -17,7 +17,7 @@ static void test_lru(void **state)
     assert_non_null(l);
     bool created;
     for (int i = 0; i < 3; i++) {
-        char k[8];
+        char k[16];
         snprintf(k, sizeof k, "k%d", i);
         int *v = net_lru_put(l, k, strlen(k), &created);
         assert_true(created);
