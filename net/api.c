@@ -222,7 +222,8 @@ bool net_api_parse(net_route_kind kind, const char *body, size_t len, const net_
         goto done;
     }
     json_error_t je;
-    req->root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+    /* NUL inside strings is parsed so the text rules can name it (422, not 400) */
+    req->root = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
     if (!req->root) {
         fail(e, NET_ERR_MALFORMED_JSON, "malformed JSON at line %d column %d: %s", je.line,
              je.column, je.text);
@@ -270,7 +271,7 @@ static json_t *native_obj(const net_api_pred *p, const net_api_info *info)
     if (!o) return NULL;
     uint32_t l = p->label < p->n_labels ? p->label : 0;
     json_object_set_new(o, "label", json_string(info->labels[l]));
-    json_object_set_new(o, "score", json_real(p->probs[l]));
+    json_object_set_new(o, "score", json_real((double)p->probs[l]));
     json_object_set_new(o, "prediction_id", json_string(p->prediction_id));
     json_object_set_new(o, "inference_time_ms", json_real(p->inference_ms));
     json_object_set_new(o, "model_name", json_string(info->model_name));
@@ -299,7 +300,7 @@ static json_t *tei_list(const net_api_pred *p, const net_api_info *info, bool ra
     for (uint32_t i = 0; a && i < n; i++) {
         json_t *o = json_object();
         json_object_set_new(o, "label", json_string(info->labels[order[i]]));
-        json_object_set_new(o, "score", json_real(v[order[i]]));
+        json_object_set_new(o, "score", json_real((double)v[order[i]]));
         json_array_append_new(a, o);
     }
     return a;

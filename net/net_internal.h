@@ -292,7 +292,7 @@ typedef struct net_pool_opts {
     uint32_t max_batch;        /* sequences per forward, 1..SENTI_MAX_BATCH */
     uint32_t max_batch_tokens; /* sum of lens per forward, >= max_seq */
     uint32_t max_seq;
-    uint32_t max_delay_us;     /* wait for a batch to fill; 0 = run what is there */
+    uint32_t max_delay_us;     /* longest wait for a held burst (net_pool_hold); 0 = never wait */
     uint32_t capacity;         /* queued texts before submit refuses */
     uint32_t n_labels;
     const int32_t *warmup_ids; /* run once per worker before it takes work; NULL = no warm-up */
@@ -310,6 +310,12 @@ senti_status net_pool_create(const struct net_backend *b, const net_pool_opts *o
 /* Queues every item of job (job->n_items >= 1); false if that would exceed the
  * capacity or the pool is stopping. The pool borrows job until done(). */
 bool net_pool_submit(net_pool *p, net_job *job);
+/* Burst hint from the submitter (event loop): between hold and release, submit
+ * does not wake the workers and a free worker with a part-full batch waits (at
+ * most max_delay_us after the oldest queued job) for the rest of the burst.
+ * Release wakes them all. Without a hold, workers take what is queued at once. */
+void net_pool_hold(net_pool *p);
+void net_pool_release(net_pool *p);
 uint32_t net_pool_depth(net_pool *p);
 /* Workers that finished their warm-up (== workers when warm). */
 uint32_t net_pool_warm(net_pool *p);

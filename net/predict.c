@@ -153,6 +153,7 @@ void net_handle_predict(net_server *s, struct evhttp_request *req, net_route_kin
         return;
     }
     r->job = (net_job){.items = r->items, .n_items = misses, .user = r};
+    net_server_burst(s);
     if (!net_pool_submit(s->pool, &r->job)) {
         evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "1");
         net_reply_error(s, req, route, corr, t0, NET_ERR_OVERLOADED,

@@ -6,7 +6,6 @@
 #include <event2/keyvalq_struct.h>
 #include <event2/thread.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,9 +31,6 @@
 #define NET_RATE_CLIENTS 65536
 /* How often the drain checks for in-flight work. */
 #define NET_DRAIN_POLL_MS 20
-/* The drain ends once nothing is in flight and no request arrived for this long:
- * requests already sent on accepted keep-alive connections still get answered. */
-#define NET_DRAIN_QUIET_MS 200
 
 bool net_server_ready(const net_server *s)
 {
@@ -110,6 +106,7 @@ void net_reply(net_server *s, struct evhttp_request *req, const char *route, con
         body = net_api_render_error(NET_ERR_INTERNAL, "out of memory", corr);
     }
     net_reply_headers(s, req, corr);
+    net_conn_request_end(s, req);
     struct evbuffer *buf = evbuffer_new();
     if (buf && body) {
         evbuffer_add(buf, body, strlen(body));
@@ -225,6 +222,8 @@ static void handle_metrics(net_server *s, struct evhttp_request *req, const char
     struct evkeyvalq *h = evhttp_request_get_output_headers(req);
     evhttp_add_header(h, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
     evhttp_add_header(h, "X-Correlation-ID", corr);
+    if (s->draining) evhttp_add_header(h, "Connection", "close");
+    net_conn_request_end(s, req);
     struct evbuffer *buf = evbuffer_new();
     if (buf) evbuffer_add(buf, out.p, out.len);
     evhttp_send_reply(req, 200, "OK", buf);
@@ -291,6 +290,8 @@ static void handle_preflight(net_server *s, struct evhttp_request *req, route_id
         evhttp_add_header(out, "Vary", "Origin");
     }
     evhttp_add_header(out, "X-Correlation-ID", corr);
+    if (s->draining) evhttp_add_header(out, "Connection", "close");
+    net_conn_request_end(s, req);
     evhttp_send_reply(req, 204, "No Content", NULL);
     const char *lv[] = {route_label(r), "204"};
     net_metric_inc(s->m.requests, lv, 1);
@@ -301,6 +302,7 @@ static void on_request(struct evhttp_request *req, void *arg)
     net_server *s = arg;
     double t0 = net_now();
     s->last_request = t0;
+    net_conn_request_begin(s, req);
     char corr[NET_CORR_ID_MAX + 1];
     struct evkeyvalq *in = evhttp_request_get_input_headers(req);
     if (!net_corr_id_sanitize(evhttp_find_header(in, "X-Correlation-ID"), corr)) net_uuid4(corr);
@@ -344,6 +346,24 @@ static void on_request(struct evhttp_request *req, void *arg)
                                evhttp_find_header(in, "Authorization"), (int64_t)time(NULL),
                                principal, sizeof principal, msg, sizeof msg);
     if (e != NET_ERR_NONE) {
+        /* failed credentials cost the caller's address a token: guessing keys or
+         * forging tokens runs into the rate limiter like any other flood */
+        if (s->rl) {
+            char peer[64], key[80];
+            client_addr(req, peer, sizeof peer);
+            snprintf(key, sizeof key, "addr:%s", peer);
+            uint32_t retry = 1;
+            if (!net_ratelimit_take(s->rl, key, net_now(), &retry)) {
+                char ra[16];
+                snprintf(ra, sizeof ra, "%u", retry);
+                evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", ra);
+                net_metric_inc(s->m.rate_limited, NULL, 1);
+                net_reply_error(s, req, label, corr, t0, NET_ERR_RATE_LIMITED,
+                                "too many failed authentication attempts; retry after the "
+                                "Retry-After seconds");
+                return;
+            }
+        }
         if (e == NET_ERR_UNAUTHORIZED)
             evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate",
                               net_auth_get_mode(s->auth) == NET_AUTH_JWT ? "Bearer" : "ApiKey");
@@ -377,51 +397,56 @@ static void on_request(struct evhttp_request *req, void *arg)
 
 /* --- loop events: completions, stop, drain ---------------------------------- */
 
-/* Stops accepting: connections the kernel already completed (still in the
- * listen backlog) are taken first, so none of them is reset; then the socket closes. */
-static void close_listener(evutil_socket_t fd, short what, void *arg)
-{
-    net_server *s = arg;
-    if (!s->bound) return;
-    struct pollfd pfd = {.fd = evhttp_bound_socket_get_fd(s->bound), .events = POLLIN};
-    if (poll(&pfd, 1, 0) > 0 && (pfd.revents & POLLIN) && s->listener_polls++ < 100) {
-        struct timeval tv = {0, 1000}; /* let the listener accept them, then look again */
-        event_add(s->close_ev, &tv);
-        return;
-    }
-    evhttp_del_accept_socket(s->http, s->bound);
-    s->bound = NULL;
-}
-
 static void begin_drain(net_server *s, const char *why)
 {
     if (s->draining) return;
     s->draining = true;
     s->drain_started = net_now();
-    close_listener(-1, 0, s);
+    net_conn_drain_begin(s);
     senti_log(SENTI_LOG_INFO, "draining", SLOG_S("reason", why), SLOG_I("in_flight", s->in_flight),
+              SLOG_I("connections", net_conn_count(s)),
               SLOG_I("drain_timeout_ms", s->cfg->server.drain_timeout_ms));
     struct timeval tv = {0, NET_DRAIN_POLL_MS * 1000};
     event_add(s->drain_timer, &tv);
 }
 
+/* The drain ends when the listener is closed, nothing is in flight and every
+ * connection is gone: answered ones close after their reply (Connection: close),
+ * idle ones are closed by the sweep once nothing is pending on them. */
 static void on_drain_timer(evutil_socket_t fd, short what, void *arg)
 {
     net_server *s = arg;
     double waited = net_now() - s->drain_started;
-    if (s->in_flight == 0 && (net_now() - s->last_request) * 1e3 >= NET_DRAIN_QUIET_MS) {
+    net_conn_sweep(s);
+    if (s->in_flight == 0 && !net_conn_listening(s) && net_conn_count(s) == 0) {
         senti_log(SENTI_LOG_INFO, "drained", SLOG_D("waited_ms", waited * 1e3));
         event_base_loopexit(s->base, NULL);
         return;
     }
     if (waited * 1e3 >= (double)s->cfg->server.drain_timeout_ms) {
         senti_log(SENTI_LOG_WARNING, "drain timeout; abandoning in-flight requests",
-                  SLOG_I("in_flight", s->in_flight));
+                  SLOG_I("in_flight", s->in_flight), SLOG_I("connections", net_conn_count(s)));
         event_base_loopexit(s->base, NULL);
         return;
     }
     struct timeval tv = {0, NET_DRAIN_POLL_MS * 1000};
     event_add(s->drain_timer, &tv);
+}
+
+static void on_flush(evutil_socket_t fd, short what, void *arg)
+{
+    net_server *s = arg;
+    s->burst = false;
+    net_pool_release(s->pool);
+}
+
+void net_server_burst(net_server *s)
+{
+    if (s->burst) return;
+    s->burst = true;
+    net_pool_hold(s->pool);
+    /* queued behind every event this iteration already activated */
+    event_active(s->flush_ev, EV_TIMEOUT, 1);
 }
 
 static void drain_completions(net_server *s)
@@ -588,17 +613,12 @@ static senti_status pool_init(net_server *s, senti_err *err)
 
 static senti_status bind_listener(net_server *s, senti_err *err)
 {
-    const cfg_server *c = &s->cfg->server;
-    s->bound = evhttp_bind_socket_with_handle(s->http, c->host, c->port);
-    if (!s->bound)
-        return senti_fail(err, SENTI_E_NETWORK,
-                          "net: cannot listen on %s:%u (address in use or not local?); set "
-                          "server.host / server.port",
-                          c->host, (unsigned)c->port);
+    senti_status st = net_conn_listen(s, err);
+    if (st != SENTI_OK) return st;
     struct sockaddr_storage ss;
     socklen_t len = sizeof ss;
     evutil_socket_t fd = evhttp_bound_socket_get_fd(s->bound);
-    s->port = c->port;
+    s->port = s->cfg->server.port;
     if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0) {
         if (ss.ss_family == AF_INET) s->port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
         else if (ss.ss_family == AF_INET6) s->port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
@@ -672,9 +692,11 @@ senti_status net_server_create(const cfg_config *cfg, const net_backend *backend
      * client gets the JSON 413 */
     evhttp_set_max_body_size(s->http, SENTI_MAX_BODY_BYTES);
     evhttp_set_max_headers_size(s->http, 64 * 1024);
-    uint32_t to_ms = cfg->server.read_timeout_ms > cfg->server.idle_timeout_ms
-                         ? cfg->server.read_timeout_ms
-                         : cfg->server.idle_timeout_ms;
+    /* evhttp's own timeout restarts at every byte: a backstop only. conn.c
+     * enforces read_timeout_ms per request and idle_timeout_ms per connection. */
+    uint32_t to_ms = cfg->server.read_timeout_ms;
+    if (cfg->server.idle_timeout_ms > to_ms) to_ms = cfg->server.idle_timeout_ms;
+    if (cfg->server.write_timeout_ms > to_ms) to_ms = cfg->server.write_timeout_ms;
     struct timeval tv = {to_ms / 1000, (to_ms % 1000) * 1000};
     evhttp_set_timeout_tv(s->http, &tv);
     evhttp_set_gencb(s->http, on_request, s);
@@ -683,8 +705,8 @@ senti_status net_server_create(const cfg_config *cfg, const net_backend *backend
     s->sig_term = evsignal_new(s->base, SIGTERM, on_signal, s);
     s->sig_int = evsignal_new(s->base, SIGINT, on_signal, s);
     s->drain_timer = evtimer_new(s->base, on_drain_timer, s);
-    s->close_ev = evtimer_new(s->base, close_listener, s);
-    if (!s->close_ev || !s->wake_ev || !s->sig_term || !s->sig_int || !s->drain_timer ||
+    s->flush_ev = event_new(s->base, -1, 0, on_flush, s);
+    if (!s->flush_ev || !s->wake_ev || !s->sig_term || !s->sig_int || !s->drain_timer ||
         event_add(s->wake_ev, NULL) || event_add(s->sig_term, NULL) || event_add(s->sig_int, NULL)) {
         st = senti_fail(err, SENTI_E_INTERNAL, "net: cannot register loop events");
         goto fail;
@@ -725,12 +747,17 @@ void net_server_free(net_server *s)
         s->pool = NULL;
         drain_completions(s);
     }
+    /* evhttp_free frees the listener and closes every connection (their close
+     * callbacks update the count): nothing may touch the listener after it */
+    s->lev = NULL;
+    s->bound = NULL;
     if (s->http) evhttp_free(s->http);
+    net_conn_free(s);
+    if (s->flush_ev) event_free(s->flush_ev);
     if (s->wake_ev) event_free(s->wake_ev);
     if (s->sig_term) event_free(s->sig_term);
     if (s->sig_int) event_free(s->sig_int);
     if (s->drain_timer) event_free(s->drain_timer);
-    if (s->close_ev) event_free(s->close_ev);
     if (s->base) event_base_free(s->base);
     if (s->wake_fd >= 0) close(s->wake_fd);
     net_auth_free(s->auth);

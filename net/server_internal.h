@@ -13,6 +13,10 @@
 #include "net/net_internal.h"
 
 typedef struct net_req net_req;
+typedef struct net_conn net_conn;
+
+/* Buckets of the connection table (evhttp_connection -> net_conn); a power of two. */
+#define NET_CONN_BUCKETS 1024
 
 typedef struct server_metrics {
     net_metrics *reg;
@@ -32,8 +36,17 @@ struct net_server {
     struct event_base *base;
     struct evhttp *http;
     struct evhttp_bound_socket *bound;
-    struct event *sig_term, *sig_int, *wake_ev, *drain_timer, *close_ev;
-    uint32_t listener_polls;
+    struct event *sig_term, *sig_int, *wake_ev, *drain_timer, *flush_ev;
+
+    /* conn.c: listener and connection tracking */
+    struct evconnlistener *lev;
+    bool lev_enabled, accept_paused;
+    struct event *adopt_ev, *sweep_ev, *resume_ev, *close_ev;
+    net_conn *conns, *conns_new;
+    net_conn *conn_hash[NET_CONN_BUCKETS];
+    uint32_t n_conns;
+    double cap_logged_at;
+    bool burst; /* the pool is held while this loop iteration submits (net_server_burst) */
     int wake_fd; /* eventfd: workers and net_server_stop poke the loop */
     uint16_t port;
 
@@ -82,6 +95,24 @@ void net_reply(net_server *s, struct evhttp_request *req, const char *route, con
                double t0, int status, char *body, const char *extra_log);
 void net_reply_error(net_server *s, struct evhttp_request *req, const char *route,
                      const char *corr, double t0, net_err e, const char *msg);
+
+/* Marks a submission in this loop iteration: the pool is held (see
+ * net_pool_hold) until every event of the iteration has run. */
+void net_server_burst(net_server *s);
+
+/* conn.c */
+senti_status net_conn_listen(net_server *s, senti_err *err);
+/* A request was handed to the server / answered (call before evhttp_send_reply). */
+void net_conn_request_begin(net_server *s, struct evhttp_request *req);
+void net_conn_request_end(net_server *s, struct evhttp_request *req);
+/* Closes idle, slow and (at the cap or while draining) spare connections. */
+void net_conn_sweep(net_server *s);
+/* Stops taking new connections after the ones already completed. */
+void net_conn_drain_begin(net_server *s);
+bool net_conn_listening(const net_server *s);
+uint32_t net_conn_count(const net_server *s);
+/* After evhttp_free, before event_base_free. */
+void net_conn_free(net_server *s);
 
 /* predict.c */
 void net_handle_predict(net_server *s, struct evhttp_request *req, net_route_kind kind,

@@ -2,11 +2,16 @@
  * request, each with one or more texts) and a fixed set of threads that take
  * texts from it in dynamic batches.
  *
- * Batching: a worker that finds fewer than max_batch texts queued waits until
- * the oldest queued job is max_delay_us old (or the batch fills), then takes
- * texts in FIFO order while the batch has room in count and tokens. A request
- * with many texts may be split across batches and workers; its job completes
- * when its last text does.
+ * Batching is work-conserving: a free worker takes what is queued at once, in
+ * FIFO order, up to its fair share (the queued texts divided among the workers
+ * that are free, at most max_batch texts and max_batch_tokens tokens). It waits
+ * only while more texts are known to be on their way: the event loop holds the
+ * pool (net_pool_hold) while it is still reading a burst of requests and
+ * releases it at the end of that loop iteration; the wait is bounded by the
+ * oldest queued job's age reaching max_delay_us. Batches therefore form from
+ * bursts and while every worker is busy, never by idling at low load. A
+ * request with many texts may be split across batches and workers; its job
+ * completes when its last text does.
  *
  * Memory: each worker allocates its engine state and batch buffers once; the
  * request path allocates nothing here.
@@ -44,6 +49,8 @@ struct net_pool {
     pthread_cond_t cv;
     net_job *head, *tail;
     uint32_t depth; /* texts queued, not yet taken */
+    uint32_t busy;  /* workers warming up or running a forward pass */
+    bool held;      /* the loop is still submitting a burst (net_pool_hold) */
     bool stopping;
     atomic_uint warm, failed;
     worker *w;
@@ -81,11 +88,11 @@ static void fill_pred(net_api_pred *out, const float *logits, uint32_t n_labels,
     out->cached = false;
 }
 
-/* Caller holds mu. Takes up to max_batch texts within the token budget. */
-static uint32_t take_batch(net_pool *p, worker *w)
+/* Caller holds mu. Takes up to limit texts within the token budget. */
+static uint32_t take_batch(net_pool *p, worker *w, uint32_t limit)
 {
     uint32_t k = 0, tokens = 0;
-    while (p->head && k < p->o.max_batch) {
+    while (p->head && k < limit) {
         net_job *j = p->head;
         net_item *it = &j->items[j->next_item];
         if (k > 0 && tokens + it->n > p->o.max_batch_tokens) break;
@@ -134,21 +141,33 @@ static void *worker_main(void *arg)
     atomic_fetch_add(&p->warm, 1);
 
     pthread_mutex_lock(&p->mu);
+    p->busy--;
     for (;;) {
         while (!p->head && !p->stopping) pthread_cond_wait(&p->cv, &p->mu);
         if (p->stopping) break;
-        if (p->o.max_delay_us > 0 && p->depth < p->o.max_batch) {
+        if (p->held && p->depth < p->o.max_batch) {
+            /* the loop is mid-burst: more texts are coming; wait for the rest of
+             * it, at most until the oldest queued job is max_delay_us old */
             double deadline = p->head->enqueued + (double)p->o.max_delay_us * 1e-6;
             struct timespec ts;
             abs_deadline(deadline, &ts);
-            while (p->head && p->depth < p->o.max_batch && !p->stopping && net_now() < deadline) {
-                int rc = pthread_cond_timedwait(&p->cv, &p->mu, &ts);
-                if (rc == ETIMEDOUT) break;
+            while (p->head && p->held && p->depth < p->o.max_batch && !p->stopping &&
+                   net_now() < deadline) {
+                if (pthread_cond_timedwait(&p->cv, &p->mu, &ts) == ETIMEDOUT) break;
             }
             if (p->stopping) break;
             if (!p->head) continue; /* another worker took it */
         }
-        uint32_t k = take_batch(p, w);
+        /* fair share: split what is queued among the free workers (this one included) */
+        uint32_t free_workers = p->o.workers - p->busy;
+        if (free_workers == 0) free_workers = 1;
+        uint32_t share = (p->depth + free_workers - 1) / free_workers;
+        if (share > p->o.max_batch) share = p->o.max_batch;
+        if (share == 0) share = 1;
+        uint32_t k = take_batch(p, w, share);
+        p->busy++;
+        /* texts left over (the share, or the token budget, cut the batch): wake a peer */
+        if (p->head) pthread_cond_signal(&p->cv);
         pthread_mutex_unlock(&p->mu);
 
         double t0 = net_now();
@@ -171,9 +190,11 @@ static void *worker_main(void *arg)
             }
             if (--j->pending == 0) finished[n_fin++] = j;
         }
+        p->busy--;
         pthread_mutex_unlock(&p->mu);
         for (uint32_t i = 0; i < n_fin; i++) p->done(finished[i], p->user);
         pthread_mutex_lock(&p->mu);
+        /* done() ran unlocked: count this worker free again */
     }
     pthread_mutex_unlock(&p->mu);
     return NULL;
@@ -197,7 +218,8 @@ bool net_pool_submit(net_pool *p, net_job *job)
         else p->head = job;
         p->tail = job;
         p->depth += job->n_items;
-        pthread_cond_broadcast(&p->cv);
+        /* while held, the release wakes the workers once for the whole burst */
+        if (!p->held) pthread_cond_broadcast(&p->cv);
     }
     pthread_mutex_unlock(&p->mu);
     return ok;
@@ -209,6 +231,23 @@ uint32_t net_pool_depth(net_pool *p)
     uint32_t d = p->depth;
     pthread_mutex_unlock(&p->mu);
     return d;
+}
+
+void net_pool_hold(net_pool *p)
+{
+    if (p->o.max_delay_us == 0) return; /* no batching delay allowed: never hold */
+    pthread_mutex_lock(&p->mu);
+    p->held = true;
+    pthread_mutex_unlock(&p->mu);
+}
+
+void net_pool_release(net_pool *p)
+{
+    pthread_mutex_lock(&p->mu);
+    bool was = p->held;
+    p->held = false;
+    if (was) pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
 }
 
 uint32_t net_pool_warm(net_pool *p) { return atomic_load(&p->warm); }
@@ -230,7 +269,7 @@ void net_pool_free(net_pool *p)
     p->stopping = true;
     pthread_cond_broadcast(&p->cv);
     pthread_mutex_unlock(&p->mu);
-    for (uint32_t i = 0; i < p->o.workers; i++)
+    for (uint32_t i = 0; p->w && i < p->o.workers; i++)
         if (p->w[i].started) pthread_join(p->w[i].thread, NULL);
     /* jobs never (fully) run: hand them back cancelled. A job some of whose texts
      * ran is still in the list only if it had untaken texts. */
@@ -239,7 +278,7 @@ void net_pool_free(net_pool *p)
         j->cancelled = true;
         p->done(j, p->user);
     }
-    for (uint32_t i = 0; i < p->o.workers; i++) worker_release(p, &p->w[i]);
+    for (uint32_t i = 0; p->w && i < p->o.workers; i++) worker_release(p, &p->w[i]);
     senti_free(p->w);
     pthread_cond_destroy(&p->cv);
     pthread_mutex_destroy(&p->mu);
@@ -266,6 +305,7 @@ senti_status net_pool_create(const struct net_backend *b, const net_pool_opts *o
     p->done = done;
     p->on_batch = on_batch;
     p->user = user;
+    p->busy = o->workers; /* each worker counts itself free after its warm-up */
     pthread_mutex_init(&p->mu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
