@@ -8,11 +8,12 @@
 #include <stdint.h>
 
 #include "cfg/cfg.h"
+#include "common/limits.h"
 
-/* Largest config file or secret file read (bytes). A config is a few KB; a
- * secret file holds one key or a list of keys. */
-#define CFG_FILE_MAX (1u << 20)
-#define CFG_SECRET_FILE_MAX (64u << 10)
+/* Largest config / secret file: SENTI_MAX_CONFIG_FILE_BYTES, SENTI_MAX_SECRET_FILE_BYTES
+ * in common/limits.h. */
+#define CFG_FILE_MAX SENTI_MAX_CONFIG_FILE_BYTES
+#define CFG_SECRET_FILE_MAX SENTI_MAX_SECRET_FILE_BYTES
 /* "cfg/prod.yaml:12", "env SENTI_AUTH_JWT_SECRET_FILE": truncated if longer. */
 #define CFG_ORIGIN_TEXT 320
 /* Room for "must be ..." explanations (the "why" part of a message). */

@@ -51,6 +51,11 @@
 /* --- service (defaults; cfg may lower) -------------------------------- */
 #define SENTI_MAX_BODY_BYTES (8u << 20)
 #define SENTI_MAX_TEXTS_PER_REQUEST 1024
+/* --- configuration ----------------------------------------------------- */
+/* Largest config file read: a real one is a few KB. */
+#define SENTI_MAX_CONFIG_FILE_BYTES (1u << 20)
+/* Largest secret file (*_FILE): one key, or a list of keys. */
+#define SENTI_MAX_SECRET_FILE_BYTES (64u << 10)
 /* Shortest API key accepted (cfg validates it, so --check-config agrees with serve):
  * 16 random bytes are out of reach of online guessing behind the rate limiter. */
 #define SENTI_MIN_API_KEY_BYTES 16
