@@ -31,7 +31,8 @@ static void usage(FILE *f)
             "  --out PATH           output .senti file (or directory with --format hf)\n"
             "  --format senti|hf    output format (default senti)\n"
             "  --level N            zstd level 1..19 (default 3)\n"
-            "  --dtype f32          weight dtype (only f32 for now)\n"
+            "  --dtype f32|int8     weight dtype (default f32; int8: transformer linear weights\n"
+            "                       as i8_rowscale, per-row scales; the rest stays f32)\n"
             "  --meta KEY=VALUE     record a metadata string (repeatable)\n"
             "  -h, --help           this help\n");
 }
@@ -49,13 +50,27 @@ static int usage_error(const char *fmt, ...)
 }
 
 /* Weight dtypes the converter can produce; each entry transforms the f32 model
- * in place (NULL = keep f32). Add int8 here. */
+ * (NULL = keep f32). */
 typedef struct dtype_opt {
     const char *name;
     senti_status (*apply)(wt_model **m, senti_err *err);
 } dtype_opt;
+
+/* int8: the transformer's linear weights become i8_rowscale (weights/quantize.c);
+ * the classifier head, embeddings, biases and layer norms stay f32. */
+static senti_status to_int8(wt_model **m, senti_err *err)
+{
+    wt_model *q = NULL;
+    senti_status st = wt_model_quantize_int8(*m, NULL, &q, err);
+    if (st != SENTI_OK) return st;
+    wt_model_free(*m);
+    *m = q;
+    return SENTI_OK;
+}
+
 static const dtype_opt dtype_opts[] = {
     {"f32", NULL},
+    {"int8", to_int8},
 };
 
 static double now_sec(void)
@@ -123,7 +138,7 @@ static int parse_args(int argc, char **argv, args *a)
             a->dtype = NULL;
             for (size_t k = 0; k < sizeof dtype_opts / sizeof dtype_opts[0]; k++)
                 if (!strcmp(v, dtype_opts[k].name)) a->dtype = &dtype_opts[k];
-            if (!a->dtype) return usage_error("--dtype: '%s' is not supported (f32)", v);
+            if (!a->dtype) return usage_error("--dtype: '%s' is not supported (f32 or int8)", v);
         } else if (!strcmp(o, "--meta")) {
             const char *eq = strchr(v, '=');
             if (!eq || eq == v) return usage_error("--meta: '%s' is not KEY=VALUE", v);
@@ -137,6 +152,8 @@ static int parse_args(int argc, char **argv, args *a)
     if (!a->out) return usage_error("--out is required");
     if (a->synthetic && !a->vocab) return usage_error("--vocab is required with --synthetic");
     if (a->hf && !strcmp(a->format, "hf")) return usage_error("--format hf is for --synthetic");
+    if (a->dtype->apply && !strcmp(a->format, "hf"))
+        return usage_error("--format hf writes f32 only (drop --dtype %s)", a->dtype->name);
     return -1; /* go on */
 }
 
@@ -171,8 +188,8 @@ int cli_cmd_convert(int argc, char **argv)
     wt_model *m = NULL;
     senti_status st = a.hf ? wt_import_hf(a.hf, &m, &err)
                            : wt_synthetic_base(a.seed, a.vocab, &m, &err);
-    if (st == SENTI_OK) st = add_meta(m, &a, &err);
     if (st == SENTI_OK && a.dtype->apply) st = a.dtype->apply(&m, &err);
+    if (st == SENTI_OK) st = add_meta(m, &a, &err);
     uint64_t raw = 0;
     for (uint32_t i = 0; m && i < wt_model_tensor_count(m); i++)
         raw += wt_model_tensor_at(m, i)->nbytes;

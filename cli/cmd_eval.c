@@ -1,5 +1,6 @@
 /* cli/cmd_eval.c - `senti eval`: accuracy and confusion matrix on a labelled
  * TSV (header `sentence<TAB>label`, labels as ids or names), and throughput. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,10 +13,13 @@
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: senti eval --model PATH --tsv FILE [--batch N] [--threads N] [--isa NAME]\n\n"
+            "usage: senti eval --model PATH --tsv FILE [--reference PATH] [--batch N] [--threads N]\n"
+            "                  [--isa NAME]\n\n"
             "Classifies every row of a TSV with header 'sentence<TAB>label' (label = id or name)\n"
             "and prints the accuracy, the confusion matrix and sentences/s.\n"
-            "  --model PATH   a .senti file or a Hugging Face model directory\n"
+            "  --model PATH      a .senti file or a Hugging Face model directory\n"
+            "  --reference PATH  a second model (e.g. the fp32 one of an int8 --model): also\n"
+            "                    prints its accuracy, the label agreement and |logit diff|\n"
             "  --tsv FILE     the labelled data, e.g. GLUE SST-2 dev.tsv\n"
             "  --batch N      texts per engine batch (1..%d, default %d)\n"
             "  --threads N    math threads (default 0 = all cores)\n"
@@ -122,6 +126,14 @@ static row *read_tsv(const char *path, const cli_model *cm, size_t *n_rows, unsi
     return rows ? rows : calloc(1, sizeof *rows); /* no rows is not an error */
 }
 
+static uint32_t argmax(const float *l, uint32_t n)
+{
+    uint32_t best = 0;
+    for (uint32_t c = 1; c < n; c++)
+        if (l[c] > l[best]) best = c;
+    return best;
+}
+
 static double now_seconds(void)
 {
     struct timespec ts;
@@ -148,7 +160,7 @@ static void print_report(const cli_model *cm, const uint64_t *conf, uint64_t tot
 
 int cli_cmd_eval(int argc, char **argv)
 {
-    const char *model = NULL, *tsv = NULL;
+    const char *model = NULL, *tsv = NULL, *reference = NULL;
     unsigned long threads = 0, batch = DEFAULT_BATCH;
     eng_options eo = {0};
     for (int i = 1; i < argc; i++) {
@@ -161,6 +173,8 @@ int cli_cmd_eval(int argc, char **argv)
             model = v;
         else if (!strcmp(a, "--tsv") && v)
             tsv = v;
+        else if (!strcmp(a, "--reference") && v)
+            reference = v;
         else if (!strcmp(a, "--isa") && v)
             eo.isa = v;
         else if (!strcmp(a, "--threads") && v) {
@@ -190,14 +204,30 @@ int cli_cmd_eval(int argc, char **argv)
     }
     eo.threads = (int)threads;
 
-    cli_model cm;
+    cli_model cm, cr;
+    memset(&cr, 0, sizeof cr);
     if (!cli_model_load("eval", model, &eo, &cm)) return 1;
+    if (reference && !cli_model_load("eval", reference, &eo, &cr)) {
+        cli_model_free(&cm);
+        return 1;
+    }
+    if (reference && cr.n_labels != cm.n_labels) {
+        fprintf(stderr, "senti eval: --reference has %u labels, --model %u\n", cr.n_labels,
+                cm.n_labels);
+        cli_model_free(&cr);
+        cli_model_free(&cm);
+        return 1;
+    }
     int rc = 1;
     unsigned bad = 0;
     size_t n = 0;
     row *rows = read_tsv(tsv, &cm, &n, &bad);
-    cli_runner r;
+    cli_runner r, rr;
+    memset(&rr, 0, sizeof rr);
     uint32_t L = cm.n_labels, B = (uint32_t)batch;
+    float *rlogits = calloc((size_t)B * L, sizeof *rlogits);
+    senti_status *rst = calloc(B, sizeof *rst);
+    senti_err *rerrs = calloc(B, sizeof *rerrs);
     uint64_t *conf = calloc((size_t)L * L, sizeof *conf);
     const char **texts = calloc(B, sizeof *texts);
     size_t *lens = calloc(B, sizeof *lens);
@@ -205,48 +235,71 @@ int cli_cmd_eval(int argc, char **argv)
     senti_status *st = calloc(B, sizeof *st);
     senti_err *errs = calloc(B, sizeof *errs);
     if (!rows || !cli_runner_init(&r, &cm, B, "eval")) goto out;
-    if (!conf || !texts || !lens || !logits || !st || !errs) {
+    if (reference && !cli_runner_init(&rr, &cr, B, "eval")) goto out_runner;
+    if (!conf || !texts || !lens || !logits || !st || !errs || !rlogits || !rst || !rerrs) {
         fprintf(stderr, "senti eval: out of memory\n");
         goto out_runner;
     }
 
     cli_progress prog;
     cli_progress_init(&prog, "eval", n);
-    uint64_t total = 0, correct = 0;
-    double t0 = now_seconds();
+    uint64_t total = 0, correct = 0, rcorrect = 0, agree = 0;
+    double maxd = 0.0, sumd = 0.0, secs = 0.0;
     for (size_t i = 0; i < n; i += B) {
         uint32_t k = (uint32_t)(n - i < B ? n - i : B);
         for (uint32_t j = 0; j < k; j++) texts[j] = rows[i + j].text, lens[j] = rows[i + j].len;
+        double t0 = now_seconds();
         cli_runner_run(&r, k, texts, lens, logits, st, errs);
+        secs += now_seconds() - t0;
+        if (reference) cli_runner_run(&rr, k, texts, lens, rlogits, rst, rerrs);
         for (uint32_t j = 0; j < k; j++) {
             const row *rw = &rows[i + j];
-            if (st[j] != SENTI_OK) {
-                fprintf(stderr, "senti eval: %s:%zu: %s\n", tsv, rw->lineno, errs[j].msg);
+            if (st[j] != SENTI_OK || (reference && rst[j] != SENTI_OK)) {
+                fprintf(stderr, "senti eval: %s:%zu: %s\n", tsv, rw->lineno,
+                        st[j] != SENTI_OK ? errs[j].msg : rerrs[j].msg);
                 bad++;
                 continue;
             }
-            uint32_t pred = 0;
-            for (uint32_t c = 1; c < L; c++)
-                if (logits[j * L + c] > logits[j * L + pred]) pred = c;
+            uint32_t pred = argmax(logits + (size_t)j * L, L);
             conf[rw->label * L + pred]++;
             total++;
             correct += pred == rw->label;
+            if (reference) {
+                uint32_t rp = argmax(rlogits + (size_t)j * L, L);
+                rcorrect += rp == rw->label;
+                agree += rp == pred;
+                for (uint32_t c = 0; c < L; c++) {
+                    double d = fabs((double)logits[j * L + c] - (double)rlogits[j * L + c]);
+                    maxd = fmax(maxd, d);
+                    sumd += d;
+                }
+            }
         }
         cli_progress_update(&prog, i + k);
     }
-    double secs = now_seconds() - t0;
     cli_progress_done(&prog);
     print_report(&cm, conf, total, correct);
+    if (reference) {
+        double tot = total ? (double)total : 1.0;
+        printf("reference %s: accuracy %.4f (%llu/%llu)\n", reference, (double)rcorrect / tot,
+               (unsigned long long)rcorrect, (unsigned long long)total);
+        printf("label agreement %.2f%% (%llu/%llu), |logit diff| max %.4g mean %.4g\n",
+               100.0 * (double)agree / tot, (unsigned long long)agree, (unsigned long long)total,
+               maxd, sumd / (tot * L));
+    }
     printf("%llu sentences in %.2f s: %.1f sentences/s (batch %u, %d threads, kernels %s)\n",
            (unsigned long long)total, secs, secs > 0 ? (double)total / secs : 0.0, B,
            eng_model_threads(cm.m), eng_model_isa(cm.m));
     if (bad) fprintf(stderr, "senti eval: %u bad row%s skipped\n", bad, bad == 1 ? "" : "s");
     rc = bad ? 1 : 0;
 out_runner:
+    cli_runner_free(&rr);
     cli_runner_free(&r);
 out:
     for (size_t i = 0; rows && i < n; i++) free(rows[i].text);
     free(rows), free(conf), free(texts), free(lens), free(logits), free(st), free(errs);
+    free(rlogits), free(rst), free(rerrs);
+    cli_model_free(&cr);
     cli_model_free(&cm);
     return rc;
 }

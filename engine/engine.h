@@ -3,6 +3,21 @@
  * eng_model: read-only, built once from a wt_model, shared by all threads.
  * eng_state: per-thread activations and scratch, sized once for a maximum batch
  * and sequence length, so eng_forward does not allocate.
+ *
+ * Weights: linear weights may be f32 or int8 (WT_DTYPE_I8_ROWSCALE, from
+ * `senti convert --dtype int8`). int8 weights are packed once at model creation
+ * for the int8 GEMM (the engine's only int8 copy; the wt_model's buffers, which
+ * the model borrows, stay allocated too); activations are quantized per token at
+ * run time, and layer norms, softmax, attention and GELU stay f32.
+ *
+ * Threads: each model owns one pool of (threads - 1) workers plus the calling
+ * thread, used by the linear layers (split by output channels), attention
+ * (split by sequence x head) and the row-wise kernels. OpenBLAS is set to one
+ * thread (process-wide) so the two never oversubscribe. Several states of one
+ * model may run eng_forward concurrently (a server's workers): the first to
+ * start takes the pool, the others run single-threaded on their own callers
+ * until it is free again (a trylock per forward, never a wait), so the process
+ * uses at most threads + (concurrent forwards - 1) cores.
  */
 #ifndef SENTI_ENGINE_H
 #define SENTI_ENGINE_H
@@ -18,8 +33,8 @@ typedef struct eng_state eng_state;
 
 typedef struct eng_options {
     const char *isa; /* kernel set: NULL/"auto" (cpuid), "ref", "avx2", "avx512" */
-    int threads;     /* math threads (OpenBLAS); 0 = number of cores. OpenBLAS's
-                      * setting is process-wide: the last model created wins. */
+    int threads;     /* threads of the model's pool, the caller included; 0 = number
+                      * of cores. OpenBLAS is set to 1 thread (process-wide). */
 } eng_options;
 
 /* Borrows w: it must outlive the model. Validates names/shapes (wt_model_validate). */

@@ -13,6 +13,36 @@
 
 #include "engine/engine.h"
 #include "engine/kern.h"
+#include "engine/gemm_f32.h"
+#include "engine/qgemm.h"
+
+/* --- thread pool (pool.c) --------------------------------------------------- */
+/* A persistent fork-join pool: threads - 1 workers plus the calling thread.
+ * Workers spin briefly after a job (the next one of a forward pass follows
+ * within microseconds), then sleep on a futex. A job is split into chunks that
+ * the threads claim dynamically, so a thread the OS has descheduled does not
+ * stall the others. One forward at a time may use a pool: eng_pool_acquire is a
+ * trylock, and a forward that does not get the pool runs single-threaded
+ * (engine.h explains why). */
+typedef struct eng_pool eng_pool;
+/* fn(arg, chunk, chunks, tid) runs once for each chunk in 0..chunks-1, on some
+ * thread tid (0 = the caller, < eng_pool_threads): per-thread scratch is
+ * indexed by tid, the work by chunk. */
+typedef void (*eng_task_fn)(void *arg, int chunk, int chunks, int tid);
+
+senti_status eng_pool_create(int threads, eng_pool **out, senti_err *err);
+void eng_pool_free(eng_pool *p); /* NULL is a no-op; joins the workers */
+int eng_pool_threads(const eng_pool *p);
+bool eng_pool_acquire(eng_pool *p); /* false: busy (another forward has it) */
+void eng_pool_release(eng_pool *p);
+/* Runs the chunks of fn over up to nt threads and returns when all are done.
+ * p NULL, nt <= 1 or chunks <= 1: fn(arg, 0, 1, 0) on the caller (one chunk).
+ * Does not allocate. */
+void eng_pool_run(eng_pool *p, int nt, int chunks, eng_task_fn fn, void *arg);
+
+/* [lo, hi) of part `part` when n items are split into `parts` parts in units of
+ * `unit` items (the last part takes the remainder). */
+void eng_split(size_t n, size_t unit, int part, int parts, size_t *lo, size_t *hi);
 
 /* --- the one GEMM entry point (gemm.c) ----------------------------------- */
 typedef enum eng_gemm_trans {
@@ -21,22 +51,34 @@ typedef enum eng_gemm_trans {
 } eng_gemm_trans;
 
 /* C (m,n) = A op(B) [+ bias (n), broadcast over rows]. Row-major, leading
- * dimensions in floats. C must not alias A or B. Every matrix product of the
- * forward pass goes through here, so the int8 path can slot in behind it. */
+ * dimensions in floats. C must not alias A or B. Single-threaded (OpenBLAS
+ * runs with one thread: the engine pool does the threading). */
 void eng_gemm_f32(eng_gemm_trans tr, size_t m, size_t n, size_t k, const float *a, size_t lda,
                   const float *b, size_t ldb, const float *bias, float *c, size_t ldc);
 
-/* y (rows, out) = x (rows, in) W^T + b; W (out, in) as stored by PyTorch. */
-void eng_linear_f32(float *y, const float *x, size_t rows, const float *w, const float *b,
-                    size_t out, size_t in);
+/* A linear layer y = x W^T + b, W (out, in), in one of two forms. */
+typedef struct eng_lin {
+    size_t out, in;
+    const float *b; /* (out) f32 */
+    const float *w; /* f32 (out, in) as stored by PyTorch; NULL when int8 */
+    eng_qweights q; /* int8, packed (qgemm.h); q.w == NULL when f32 */
+} eng_lin;
+
+/* The one entry point for every linear layer of the forward pass:
+ * y (rows, out) = x (rows, in) W^T + b. Dispatches on the weight form: f32
+ * (small-M AVX-512 kernel or OpenBLAS, split over N across the pool) or int8
+ * (activations quantized per row into s->xq, qgemm, dequant fused with the bias,
+ * split over N). nt: threads of s's pool share for this forward. */
+void eng_linear(const eng_model *m, eng_state *s, float *y, const float *x, size_t rows,
+                const eng_lin *L);
 
 /* --- model (model.c) ------------------------------------------------------ */
 typedef struct eng_layer {
-    const float *wqkv, *bqkv;   /* (3D, D), (3D): q, k, v rows stacked; owned by the model */
-    const float *wo, *bo;       /* attention out_lin (D, D), (D) */
+    eng_lin qkv;                /* (3D, D): q, k, v rows stacked; owned by the model */
+    eng_lin o;                  /* attention out_lin (D, D) */
     const float *ln1_g, *ln1_b; /* sa_layer_norm (D) */
-    const float *w1, *b1;       /* ffn.lin1 (H, D), (H) */
-    const float *w2, *b2;       /* ffn.lin2 (D, H), (D) */
+    eng_lin ffn1;               /* ffn.lin1 (H, D) */
+    eng_lin ffn2;               /* ffn.lin2 (D, H) */
     const float *ln2_g, *ln2_b; /* output_layer_norm (D) */
 } eng_layer;
 
@@ -44,14 +86,19 @@ struct eng_model {
     const wt_model *w; /* borrowed */
     wt_config cfg;
     const eng_kern *kern;
+    const eng_qgemm_kern *qkern;
+    const eng_f32_kern *fkern;  /* small-M fp32 kernel; NULL = OpenBLAS only */
     int threads;
+    eng_pool *pool;             /* threads - 1 workers; NULL when threads == 1 */
+    bool has_int8;              /* some linear is int8: states get quantization buffers */
     const float *word_emb; /* (vocab, D) */
     const float *pos_emb;  /* (max_positions, D) */
     const float *emb_ln_g, *emb_ln_b;
     eng_layer *layers;          /* n_layers */
-    float *packed;              /* the stacked q/k/v weights and biases of every layer */
-    const float *pre_w, *pre_b; /* pre_classifier (D, D), (D) */
-    const float *cls_w, *cls_b; /* classifier (L, D), (L) */
+    float *packed;              /* the stacked q/k/v f32 weights (if f32) and biases */
+    void *qpacked;              /* every int8 linear, packed for qgemm (the only int8 copy
+                                 * the engine keeps; the wt_model's buffers stay too) */
+    eng_lin pre, cls;           /* pre_classifier (D, D), classifier (L, D) */
 };
 
 /* --- state (forward.c) ----------------------------------------------------- */
@@ -63,7 +110,10 @@ struct eng_state {
     float *wide;       /* (N, max(3D, H)): q|k|v rows, then the FFN hidden rows */
     float *ctx;        /* (N, D) attention context */
     float *tmp;        /* (N, D) sublayer output before the residual add */
-    float *scores;     /* (max_seq, max_seq) one head's attention matrix */
+    float *scores;     /* threads x (max_seq, max_seq): one head's attention matrix per thread */
+    uint8_t *xq;       /* (N, act_stride(max(D, H))) quantized activations (int8 models) */
+    float *xs;         /* (N) their per-row scales */
+    int nt;            /* threads for the current forward (1 without the pool) */
     float *cls;        /* (max_batch, D) [CLS] rows, then pre_classifier output */
     float *pre;        /* (max_batch, D) */
     size_t *offsets;   /* (max_batch + 1) first packed row of each sequence */

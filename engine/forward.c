@@ -40,21 +40,27 @@ senti_status eng_state_create_tokens(const eng_model *m, uint32_t max_batch, uin
             max_seq, all);
 
     size_t D = c->dim, wide = 3 * D > c->hidden_dim ? 3 * D : c->hidden_dim;
-    size_t nd, nw, floats = 0;
+    size_t nd, nw, nsc, nq = 0, floats = 0;
+    size_t threads = (size_t)eng_pool_threads(m->pool);
+    size_t ldq = eng_qgemm_act_stride(D > c->hidden_dim ? D : c->hidden_dim);
     /* Bounded by limits.h (131072 tokens x 65536 floats), but checked anyway. */
     if (!senti_mul_size(max_tokens, round16(D), &nd) ||
-        !senti_mul_size(max_tokens, round16(wide), &nw))
+        !senti_mul_size(max_tokens, round16(wide), &nw) ||
+        !senti_mul_size(threads, round16((size_t)max_seq * max_seq), &nsc) ||
+        (m->has_int8 && !senti_mul_size(max_tokens, ldq / sizeof(float), &nq)))
         return senti_fail(err, SENTI_E_LIMIT, "engine: activation size overflows");
-    size_t parts[7] = {
-        nd,                                 /* x */
-        nw,                                 /* wide */
-        nd,                                 /* ctx */
-        nd,                                 /* tmp */
-        round16((size_t)max_seq * max_seq), /* scores */
-        round16((size_t)max_batch * D),     /* cls */
-        round16((size_t)max_batch * D),     /* pre */
+    size_t parts[9] = {
+        nd,                             /* x */
+        nw,                             /* wide */
+        nd,                             /* ctx */
+        nd,                             /* tmp */
+        nsc,                            /* scores, one matrix per thread */
+        round16((size_t)max_batch * D), /* cls */
+        round16((size_t)max_batch * D), /* pre */
+        nq,                             /* xq (ldq is a multiple of 64 bytes) */
+        m->has_int8 ? round16(max_tokens) : 0, /* xs */
     };
-    for (int i = 0; i < 7; i++)
+    for (int i = 0; i < 9; i++)
         if (!senti_add_size(floats, parts[i], &floats))
             return senti_fail(err, SENTI_E_LIMIT, "engine: activation size overflows");
     size_t bytes;
@@ -85,7 +91,10 @@ senti_status eng_state_create_tokens(const eng_model *m, uint32_t max_batch, uin
     s->tmp = p, p += parts[3];
     s->scores = p, p += parts[4];
     s->cls = p, p += parts[5];
-    s->pre = p;
+    s->pre = p, p += parts[6];
+    s->xq = m->has_int8 ? (uint8_t *)p : NULL, p += parts[7];
+    s->xs = m->has_int8 ? p : NULL;
+    s->nt = 1;
     *out = s;
     return SENTI_OK;
 }
@@ -167,25 +176,47 @@ static void embed(const eng_model *m, eng_state *s, uint32_t n, const int32_t *c
     }
 }
 
+typedef struct attn_job {
+    const eng_model *m;
+    eng_state *s;
+    uint32_t n;
+    const uint32_t *lens;
+} attn_job;
+
 /* ctx (N, D) = concat_h softmax(Q_h K_h^T / sqrt(dh)) V_h, per sequence.
- * wide holds q|k|v per token: (N, 3D). */
-static void attention(const eng_model *m, eng_state *s, uint32_t n, const uint32_t *lens)
+ * wide holds q|k|v per token: (N, 3D). The (sequence, head) pairs are split
+ * across threads; each thread has its own scores matrix. */
+static void attention_task(void *arg, int chunk, int chunks, int tid)
 {
+    const attn_job *j = arg;
+    const eng_model *m = j->m;
+    eng_state *s = j->s;
     size_t D = m->cfg.dim, nh = m->cfg.n_heads, dh = D / nh, ld = 3 * D;
     float scale = 1.0f / sqrtf((float)dh);
-    for (uint32_t i = 0; i < n; i++) {
-        size_t T = lens[i], off = s->offsets[i];
-        const float *qkv = s->wide + off * ld;
+    float *scores = s->scores + (size_t)tid * round16((size_t)s->max_seq * s->max_seq);
+    size_t lo, hi;
+    eng_split((size_t)j->n * nh, 1, chunk, chunks, &lo, &hi);
+    for (size_t p = lo; p < hi; p++) {
+        size_t i = p / nh, h = p % nh;
+        size_t T = j->lens[i], off = s->offsets[i];
+        const float *q = s->wide + off * ld + h * dh, *k = q + D, *v = q + 2 * D;
         float *ctx = s->ctx + off * D;
-        for (size_t h = 0; h < nh; h++) {
-            const float *q = qkv + h * dh, *k = q + D, *v = q + 2 * D;
-            /* scores (T, T) = Q_h (T, dh) K_h^T */
-            eng_gemm_f32(ENG_GEMM_NT, T, T, dh, q, ld, k, ld, NULL, s->scores, T);
-            m->kern->softmax_rows(s->scores, T, T, T, scale);
-            /* ctx_h (T, dh) = scores (T, T) V_h (T, dh) */
-            eng_gemm_f32(ENG_GEMM_NN, T, dh, T, s->scores, T, v, ld, NULL, ctx + h * dh, D);
-        }
+        /* scores (T, T) = Q_h (T, dh) K_h^T */
+        eng_gemm_f32(ENG_GEMM_NT, T, T, dh, q, ld, k, ld, NULL, scores, T);
+        m->kern->softmax_rows(scores, T, T, T, scale);
+        /* ctx_h (T, dh) = scores (T, T) V_h (T, dh) */
+        eng_gemm_f32(ENG_GEMM_NN, T, dh, T, scores, T, v, ld, NULL, ctx + h * dh, D);
     }
+}
+
+static void attention(const eng_model *m, eng_state *s, uint32_t n, const uint32_t *lens,
+                      size_t N)
+{
+    attn_job j = {.m = m, .s = s, .n = n, .lens = lens};
+    /* One chunk per (sequence, head); below ~16 tokens a head costs less than
+     * waking a thread. */
+    int pairs = (int)(n * m->cfg.n_heads);
+    eng_pool_run(m->pool, s->nt, N >= 16 ? pairs : 1, attention_task, &j);
 }
 
 static void relu(float *x, size_t n)
@@ -194,26 +225,61 @@ static void relu(float *x, size_t n)
         if (!(x[i] > 0.0f)) x[i] = 0.0f;
 }
 
+/* Row-wise elementwise steps, split by rows across the pool when large. */
+typedef enum rows_op { ROWS_ADD_LN, ROWS_ACT } rows_op;
+typedef struct rows_job {
+    const eng_model *m;
+    rows_op op;
+    float *y;
+    const float *x, *r, *g, *b;
+    size_t rows, dim;
+} rows_job;
+
+static void rows_task(void *arg, int chunk, int chunks, int tid)
+{
+    (void)tid;
+    const rows_job *j = arg;
+    size_t lo, hi;
+    eng_split(j->rows, 1, chunk, chunks, &lo, &hi);
+    if (hi <= lo) return;
+    size_t o = lo * j->dim, n = hi - lo;
+    if (j->op == ROWS_ADD_LN) {
+        j->m->kern->add_layernorm(j->y + o, j->x + o, j->r + o, j->g, j->b, n, j->dim,
+                                  j->m->cfg.ln_eps);
+    } else if (j->m->cfg.activation == WT_ACT_RELU) {
+        relu(j->y + o, n * j->dim);
+    } else {
+        j->m->kern->gelu(j->y + o, n * j->dim);
+    }
+}
+
+/* Rows below which the elementwise steps stay on one thread (~25K floats). */
+#define ROWS_PARALLEL 32
+
+static void rows_run(const eng_model *m, eng_state *s, const rows_job *j)
+{
+    eng_pool_run(m->pool, s->nt, j->rows >= ROWS_PARALLEL ? 2 * s->nt : 1, rows_task, (void *)j);
+}
+
 /* x (N, D) -> x (N, D) through one post-LN transformer block */
 static void block(const eng_model *m, eng_state *s, const eng_layer *L, uint32_t n,
                   const uint32_t *lens, size_t N)
 {
-    const eng_kern *k = m->kern;
     size_t D = m->cfg.dim, H = m->cfg.hidden_dim;
-    float eps = m->cfg.ln_eps;
 
-    eng_linear_f32(s->wide, s->x, N, L->wqkv, L->bqkv, 3 * D, D); /* (N, 3D) */
-    attention(m, s, n, lens);
-    eng_linear_f32(s->tmp, s->ctx, N, L->wo, L->bo, D, D);
-    k->add_layernorm(s->x, s->tmp, s->x, L->ln1_g, L->ln1_b, N, D, eps);
+    eng_linear(m, s, s->wide, s->x, N, &L->qkv); /* (N, 3D) */
+    attention(m, s, n, lens, N);
+    eng_linear(m, s, s->tmp, s->ctx, N, &L->o);
+    rows_run(m, s,
+             &(rows_job){.m = m, .op = ROWS_ADD_LN, .y = s->x, .x = s->tmp, .r = s->x,
+                         .g = L->ln1_g, .b = L->ln1_b, .rows = N, .dim = D});
 
-    eng_linear_f32(s->wide, s->x, N, L->w1, L->b1, H, D); /* (N, H) */
-    if (m->cfg.activation == WT_ACT_RELU)
-        relu(s->wide, N * H);
-    else
-        k->gelu(s->wide, N * H);
-    eng_linear_f32(s->tmp, s->wide, N, L->w2, L->b2, D, H);
-    k->add_layernorm(s->x, s->tmp, s->x, L->ln2_g, L->ln2_b, N, D, eps);
+    eng_linear(m, s, s->wide, s->x, N, &L->ffn1); /* (N, H) */
+    rows_run(m, s, &(rows_job){.m = m, .op = ROWS_ACT, .y = s->wide, .rows = N, .dim = H});
+    eng_linear(m, s, s->tmp, s->wide, N, &L->ffn2);
+    rows_run(m, s,
+             &(rows_job){.m = m, .op = ROWS_ADD_LN, .y = s->x, .x = s->tmp, .r = s->x,
+                         .g = L->ln2_g, .b = L->ln2_b, .rows = N, .dim = D});
 }
 
 senti_status eng_forward(const eng_model *m, eng_state *s, uint32_t n, const int32_t *const *ids,
@@ -229,15 +295,20 @@ senti_status eng_forward(const eng_model *m, eng_state *s, uint32_t n, const int
     }
     s->offsets[n] = N;
 
+    /* The pool serves one forward at a time; a concurrent one runs on its caller alone. */
+    bool pooled = eng_pool_acquire(m->pool);
+    s->nt = pooled ? eng_pool_threads(m->pool) : 1;
     embed(m, s, n, ids, lens);
     for (uint32_t l = 0; l < m->cfg.n_layers; l++) block(m, s, &m->layers[l], n, lens, N);
 
     /* Classifier head on each sequence's first token ([CLS]). */
     for (uint32_t i = 0; i < n; i++)
         memcpy(s->cls + i * D, s->x + s->offsets[i] * D, D * sizeof(float));
-    eng_linear_f32(s->pre, s->cls, n, m->pre_w, m->pre_b, D, D);
+    eng_linear(m, s, s->pre, s->cls, n, &m->pre);
     relu(s->pre, n * D);
-    eng_linear_f32(logits, s->pre, n, m->cls_w, m->cls_b, m->cfg.n_labels, D);
+    eng_linear(m, s, logits, s->pre, n, &m->cls);
+    if (pooled) eng_pool_release(m->pool);
+    s->nt = 1;
     s->n_last = n;
     return SENTI_OK;
 }

@@ -17,8 +17,8 @@ static senti_status f32_view(const wt_model *w, const char *name, uint64_t count
     if (!t) return senti_fail(err, SENTI_E_MISSING, "engine: tensor '%s' is missing", name);
     if (t->dtype != WT_DTYPE_F32)
         return senti_fail(err, SENTI_E_UNSUPPORTED,
-                          "engine: tensor '%s' is %s; this engine runs f32 weights only "
-                          "(re-run 'senti convert' without quantization)",
+                          "engine: tensor '%s' is %s; only linear weights may be quantized "
+                          "(re-run 'senti convert')",
                           name, wt_dtype_name(t->dtype));
     if (t->nbytes != count * sizeof(float))
         return senti_fail(err, SENTI_E_SHAPE, "engine: tensor '%s' has %llu bytes, expected %llu",
@@ -57,46 +57,165 @@ static senti_status check_config(const wt_config *c, senti_err *err)
     return SENTI_OK;
 }
 
-/* Copies q, k, v of layer l into one (3D, D) matrix and a (3D) bias so that a
- * single GEMM produces the three projections side by side per token. */
-static senti_status pack_qkv(const wt_model *w, uint32_t l, size_t D, float *wqkv, float *bqkv,
-                             senti_err *err)
+static const wt_tensor *layer_tensor(const wt_model *w, uint32_t l, const char *suffix)
 {
-    static const char *const names[3] = {"q_lin", "k_lin", "v_lin"};
+    char name[SENTI_MAX_TENSOR_NAME];
+    snprintf(name, sizeof name, "distilbert.transformer.layer.%u.%s", l, suffix);
+    return wt_model_tensor(w, name);
+}
+
+/* Packer of the int8 linears: carves m->qpacked in order. */
+typedef struct qcursor {
+    uint8_t *p;
+    size_t left;
+} qcursor;
+
+static senti_status qpack(qcursor *qc, const int8_t *w8, const float *scale, size_t n, size_t k,
+                          eng_qweights *out, senti_err *err)
+{
+    size_t need = eng_qgemm_packed_size(n, k);
+    if (need == 0 || need > qc->left)
+        return senti_fail(err, SENTI_E_LIMIT, "engine: cannot pack an int8 weight of (%zu, %zu)",
+                          n, k);
+    senti_status st = eng_qgemm_pack(w8, scale, n, k, qc->p, need, out, err);
+    qc->p += need;
+    qc->left -= need;
+    return st;
+}
+
+/* A linear layer from its weight and bias tensors: f32 weights are borrowed,
+ * int8 ones packed into qc. */
+static senti_status bind_lin(const wt_model *w, const char *wname, const char *bname, uint64_t out,
+                             uint64_t in, qcursor *qc, eng_lin *L, senti_err *err)
+{
     senti_status st;
-    for (int j = 0; j < 3; j++) {
-        char sfx[64];
-        const float *wt, *bt;
-        snprintf(sfx, sizeof sfx, "attention.%s.weight", names[j]);
-        SENTI_TRY(layer_view(w, l, sfx, (uint64_t)D * D, &wt, err));
-        snprintf(sfx, sizeof sfx, "attention.%s.bias", names[j]);
-        SENTI_TRY(layer_view(w, l, sfx, D, &bt, err));
-        memcpy(wqkv + (size_t)j * D * D, wt, D * D * sizeof(float));
-        memcpy(bqkv + (size_t)j * D, bt, D * sizeof(float));
+    memset(L, 0, sizeof *L);
+    L->out = out;
+    L->in = in;
+    SENTI_TRY(f32_view(w, bname, out, &L->b, err));
+    const wt_tensor *t = wt_model_tensor(w, wname);
+    if (t && t->dtype == WT_DTYPE_I8_ROWSCALE) {
+        if (t->ndim != 2 || t->shape[0] != out || t->shape[1] != in)
+            return senti_fail(err, SENTI_E_SHAPE, "engine: tensor '%s' is not (%llu, %llu)",
+                              wname, (unsigned long long)out, (unsigned long long)in);
+        return qpack(qc, t->data, t->scales, out, in, &L->q, err);
     }
-    return SENTI_OK;
+    return f32_view(w, wname, out * in, &L->w, err);
 fail:
     return st;
 }
 
-static senti_status bind_layer(const wt_model *w, uint32_t l, const wt_config *c, eng_layer *L,
-                               senti_err *err)
+static senti_status bind_layer_lin(const wt_model *w, uint32_t l, const char *what, uint64_t out,
+                                   uint64_t in, qcursor *qc, eng_lin *L, senti_err *err)
+{
+    char wn[SENTI_MAX_TENSOR_NAME], bn[SENTI_MAX_TENSOR_NAME];
+    snprintf(wn, sizeof wn, "distilbert.transformer.layer.%u.%s.weight", l, what);
+    snprintf(bn, sizeof bn, "distilbert.transformer.layer.%u.%s.bias", l, what);
+    return bind_lin(w, wn, bn, out, in, qc, L, err);
+}
+
+static const char *const qkv_names[3] = {"q_lin", "k_lin", "v_lin"};
+
+/* q, k, v of layer l as one (3D, D) linear, so that a single GEMM produces the
+ * three projections side by side per token: f32 rows copied into wqkv, or int8
+ * rows stacked (scratch, freed here) and packed. bqkv (3D) gets the biases. */
+static senti_status bind_qkv(const wt_model *w, uint32_t l, size_t D, float *wqkv, float *bqkv,
+                             qcursor *qc, eng_lin *L, senti_err *err)
+{
+    senti_status st;
+    const wt_tensor *t[3];
+    for (int j = 0; j < 3; j++) {
+        char sfx[64];
+        const float *bt;
+        snprintf(sfx, sizeof sfx, "attention.%s.bias", qkv_names[j]);
+        SENTI_TRY(layer_view(w, l, sfx, D, &bt, err));
+        memcpy(bqkv + (size_t)j * D, bt, D * sizeof(float));
+        snprintf(sfx, sizeof sfx, "attention.%s.weight", qkv_names[j]);
+        t[j] = layer_tensor(w, l, sfx);
+        if (!t[j])
+            return senti_fail(err, SENTI_E_MISSING,
+                              "engine: tensor 'distilbert.transformer.layer.%u.%s' is missing", l,
+                              sfx);
+    }
+    memset(L, 0, sizeof *L);
+    L->out = 3 * D;
+    L->in = D;
+    L->b = bqkv;
+    bool q8 = t[0]->dtype == WT_DTYPE_I8_ROWSCALE;
+    if (t[1]->dtype != t[0]->dtype || t[2]->dtype != t[0]->dtype)
+        return senti_fail(err, SENTI_E_UNSUPPORTED,
+                          "engine: layer %u: q_lin, k_lin and v_lin weights must share one dtype "
+                          "(%s, %s, %s); re-run 'senti convert'",
+                          l, wt_dtype_name(t[0]->dtype), wt_dtype_name(t[1]->dtype),
+                          wt_dtype_name(t[2]->dtype));
+    if (!q8) {
+        for (int j = 0; j < 3; j++) {
+            char sfx[64];
+            const float *wt;
+            snprintf(sfx, sizeof sfx, "attention.%s.weight", qkv_names[j]);
+            SENTI_TRY(layer_view(w, l, sfx, (uint64_t)D * D, &wt, err));
+            memcpy(wqkv + (size_t)j * D * D, wt, D * D * sizeof(float));
+        }
+        L->w = wqkv;
+        return SENTI_OK;
+    }
+    int8_t *w8 = senti_malloc(3 * D * D);
+    float *sc = senti_malloc(3 * D * sizeof *sc);
+    if (!w8 || !sc) {
+        st = senti_fail(err, SENTI_E_NOMEM, "engine: out of memory packing int8 q/k/v");
+        goto out;
+    }
+    for (int j = 0; j < 3; j++) {
+        memcpy(w8 + (size_t)j * D * D, t[j]->data, D * D);
+        memcpy(sc + (size_t)j * D, t[j]->scales, D * sizeof *sc);
+    }
+    st = qpack(qc, w8, sc, 3 * D, D, &L->q, err);
+out:
+    senti_free(w8);
+    senti_free(sc);
+    return st;
+fail:
+    return st;
+}
+
+static senti_status bind_layer(const wt_model *w, uint32_t l, const wt_config *c, qcursor *qc,
+                               eng_layer *L, senti_err *err)
 {
     uint64_t D = c->dim, H = c->hidden_dim;
     senti_status st;
-    SENTI_TRY(layer_view(w, l, "attention.out_lin.weight", D * D, &L->wo, err));
-    SENTI_TRY(layer_view(w, l, "attention.out_lin.bias", D, &L->bo, err));
+    SENTI_TRY(bind_layer_lin(w, l, "attention.out_lin", D, D, qc, &L->o, err));
     SENTI_TRY(layer_view(w, l, "sa_layer_norm.weight", D, &L->ln1_g, err));
     SENTI_TRY(layer_view(w, l, "sa_layer_norm.bias", D, &L->ln1_b, err));
-    SENTI_TRY(layer_view(w, l, "ffn.lin1.weight", H * D, &L->w1, err));
-    SENTI_TRY(layer_view(w, l, "ffn.lin1.bias", H, &L->b1, err));
-    SENTI_TRY(layer_view(w, l, "ffn.lin2.weight", D * H, &L->w2, err));
-    SENTI_TRY(layer_view(w, l, "ffn.lin2.bias", D, &L->b2, err));
+    SENTI_TRY(bind_layer_lin(w, l, "ffn.lin1", H, D, qc, &L->ffn1, err));
+    SENTI_TRY(bind_layer_lin(w, l, "ffn.lin2", D, H, qc, &L->ffn2, err));
     SENTI_TRY(layer_view(w, l, "output_layer_norm.weight", D, &L->ln2_g, err));
     SENTI_TRY(layer_view(w, l, "output_layer_norm.bias", D, &L->ln2_b, err));
     return SENTI_OK;
 fail:
     return st;
+}
+
+/* Bytes of packed int8 weights the model needs (0: all f32). */
+static size_t int8_bytes(const wt_model *w, const wt_config *c)
+{
+    size_t D = c->dim, H = c->hidden_dim, total = 0;
+    const wt_tensor *t;
+    for (uint32_t l = 0; l < c->n_layers; l++) {
+        if ((t = layer_tensor(w, l, "attention.q_lin.weight")) && t->dtype == WT_DTYPE_I8_ROWSCALE)
+            total += eng_qgemm_packed_size(3 * D, D);
+        if ((t = layer_tensor(w, l, "attention.out_lin.weight")) &&
+            t->dtype == WT_DTYPE_I8_ROWSCALE)
+            total += eng_qgemm_packed_size(D, D);
+        if ((t = layer_tensor(w, l, "ffn.lin1.weight")) && t->dtype == WT_DTYPE_I8_ROWSCALE)
+            total += eng_qgemm_packed_size(H, D);
+        if ((t = layer_tensor(w, l, "ffn.lin2.weight")) && t->dtype == WT_DTYPE_I8_ROWSCALE)
+            total += eng_qgemm_packed_size(D, H);
+    }
+    if ((t = wt_model_tensor(w, "pre_classifier.weight")) && t->dtype == WT_DTYPE_I8_ROWSCALE)
+        total += eng_qgemm_packed_size(D, D);
+    if ((t = wt_model_tensor(w, "classifier.weight")) && t->dtype == WT_DTYPE_I8_ROWSCALE)
+        total += eng_qgemm_packed_size(c->n_labels, D);
+    return total;
 }
 
 static int threads_wanted(int threads)
@@ -130,6 +249,9 @@ senti_status eng_model_create(const wt_model *w, const eng_options *opt, eng_mod
     m->cfg = *c;
     m->kern = kern;
     m->threads = threads_wanted(o.threads);
+    /* The small-M fp32 kernel comes with the AVX-512 kernel set; elsewhere
+     * (ref, avx2) every fp32 product goes to OpenBLAS. */
+    m->fkern = strcmp(kern->isa, "avx512") == 0 ? eng_f32_avx512() : NULL;
 
     uint64_t D = c->dim, L = c->n_labels;
     SENTI_TRY(f32_view(w, "distilbert.embeddings.word_embeddings.weight",
@@ -138,10 +260,22 @@ senti_status eng_model_create(const wt_model *w, const eng_options *opt, eng_mod
                        (uint64_t)c->max_positions * D, &m->pos_emb, err));
     SENTI_TRY(f32_view(w, "distilbert.embeddings.LayerNorm.weight", D, &m->emb_ln_g, err));
     SENTI_TRY(f32_view(w, "distilbert.embeddings.LayerNorm.bias", D, &m->emb_ln_b, err));
-    SENTI_TRY(f32_view(w, "pre_classifier.weight", D * D, &m->pre_w, err));
-    SENTI_TRY(f32_view(w, "pre_classifier.bias", D, &m->pre_b, err));
-    SENTI_TRY(f32_view(w, "classifier.weight", L * D, &m->cls_w, err));
-    SENTI_TRY(f32_view(w, "classifier.bias", L, &m->cls_b, err));
+
+    size_t qbytes = int8_bytes(w, c);
+    qcursor qc = {0};
+    if (qbytes) {
+        m->has_int8 = true;
+        SENTI_TRY(eng_qgemm_select(o.isa, &m->qkern, err));
+        m->qpacked = senti_alloc_aligned(qbytes);
+        if (!m->qpacked) {
+            st = senti_fail(err, SENTI_E_NOMEM,
+                            "engine: out of memory packing int8 weights (%zu bytes)", qbytes);
+            goto fail;
+        }
+        qc = (qcursor){.p = m->qpacked, .left = qbytes};
+    }
+    SENTI_TRY(bind_lin(w, "pre_classifier.weight", "pre_classifier.bias", D, D, &qc, &m->pre, err));
+    SENTI_TRY(bind_lin(w, "classifier.weight", "classifier.bias", L, D, &qc, &m->cls, err));
 
     m->layers = senti_calloc(c->n_layers, sizeof *m->layers);
     /* Limits above keep this product far from overflow: 64 * 3 * 8192 * 8193 floats. */
@@ -154,12 +288,13 @@ senti_status eng_model_create(const wt_model *w, const eng_options *opt, eng_mod
     }
     for (uint32_t l = 0; l < c->n_layers; l++) {
         float *wqkv = m->packed + l * per_layer, *bqkv = wqkv + 3 * D * D;
-        SENTI_TRY(pack_qkv(w, l, D, wqkv, bqkv, err));
-        m->layers[l].wqkv = wqkv;
-        m->layers[l].bqkv = bqkv;
-        SENTI_TRY(bind_layer(w, l, c, &m->layers[l], err));
+        SENTI_TRY(bind_qkv(w, l, D, wqkv, bqkv, &qc, &m->layers[l].qkv, err));
+        SENTI_TRY(bind_layer(w, l, c, &qc, &m->layers[l], err));
     }
-    openblas_set_num_threads(m->threads);
+    /* The engine threads through its own pool; OpenBLAS runs single-threaded
+     * inside it (process-wide setting). */
+    openblas_set_num_threads(1);
+    if (m->threads > 1) SENTI_TRY(eng_pool_create(m->threads, &m->pool, err));
     *out = m;
     return SENTI_OK;
 fail:
@@ -170,7 +305,9 @@ fail:
 void eng_model_free(eng_model *m)
 {
     if (!m) return;
+    eng_pool_free(m->pool);
     senti_free_aligned(m->packed);
+    senti_free_aligned(m->qpacked);
     senti_free(m->layers);
     senti_free(m);
 }

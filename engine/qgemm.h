@@ -61,10 +61,8 @@ size_t eng_qgemm_packed_size(size_t n, size_t k);
 senti_status eng_qgemm_pack(const int8_t *w8, const float *scale, size_t n, size_t k, void *buf,
                             size_t buf_size, eng_qweights *out, senti_err *err);
 
-/* Offline weight quantizer (the converter): w (N, K) fp32 -> w8 (N, K) int8 in
- * [-127, 127] and scale (N) = max|w_row| / 127 (0 and all-zero w8 for a zero
- * row). w must be finite. */
-void eng_quantize_weights(const float *w, size_t n, size_t k, int8_t *w8, float *scale);
+/* The weight quantizer is wt_quantize_rows_int8 (weights/weights.h): one
+ * implementation for the converter, the engine and the tests. */
 
 /* Bytes per quantized activation row for K: round_up(K, 64). */
 size_t eng_qgemm_act_stride(size_t k);

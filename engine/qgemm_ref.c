@@ -1,5 +1,5 @@
-/* engine/qgemm_ref.c - the portable half of the int8 path: weight quantizer,
- * packing, kernel selection, and the scalar reference kernels that define the
+/* engine/qgemm_ref.c - the portable half of the int8 path: packing, kernel
+ * selection, and the scalar reference kernels that define the
  * exact results of qgemm_avx2.c / qgemm_avx512.c (see qgemm.h for the formats). */
 #include <math.h>
 #include <stdlib.h>
@@ -54,7 +54,7 @@ senti_status eng_qgemm_pack(const int8_t *w8, const float *scale, size_t n, size
             if (v == INT8_MIN)
                 return senti_fail(err, SENTI_E_INVALID,
                                   "qgemm: weight (%zu, %zu) is -128; int8 weights must be in "
-                                  "[-127, 127] (quantize with eng_quantize_weights)",
+                                  "[-127, 127] (quantize with wt_quantize_rows_int8)",
                                   i, j);
             w[packed_offset(kp, i, j)] = v;
             sum += v;
@@ -71,18 +71,6 @@ static int32_t quant1(float v, float inv)
 {
     float q = nearbyintf(v * inv);
     return q > 127.0f ? 127 : q < -127.0f ? -127 : (int32_t)q;
-}
-
-void eng_quantize_weights(const float *w, size_t n, size_t k, int8_t *w8, float *scale)
-{
-    for (size_t i = 0; i < n; i++) {
-        const float *wi = w + i * k;
-        float mx = 0.0f;
-        for (size_t j = 0; j < k; j++) mx = fmaxf(mx, fabsf(wi[j]));
-        scale[i] = mx / 127.0f;
-        float inv = mx > 0.0f ? 127.0f / mx : 0.0f;
-        for (size_t j = 0; j < k; j++) w8[i * k + j] = (int8_t)quant1(wi[j], inv);
-    }
 }
 
 /* x (M, K) -> xq (M, ldq) u8, zero point 128; x_scale (M) */

@@ -14,6 +14,8 @@ if [ -z "${RUNNER:-}" ] && [ -z "${OPENBLAS_CORETYPE:-}" ]; then
     if grep -q ' avx512bw ' /proc/cpuinfo; then export OPENBLAS_CORETYPE=SkylakeX
     elif grep -q ' avx2 ' /proc/cpuinfo; then export OPENBLAS_CORETYPE=Haswell; fi
 fi
+# A hung test is a failure, not a stuck CI run (exit 124 = timed out).
+TEST_TIMEOUT="${TEST_TIMEOUT:-900}"
 pass=0 fail=0 failed=()
 log_dir="${O:-build/release}/test-logs"
 mkdir -p "$log_dir"
@@ -22,8 +24,8 @@ for t in "$@"; do
     log="$log_dir/$(echo "$name" | tr '/' '_').log"
     start=$(date +%s.%N)
     case "$t" in
-    *.sh) bash "$t" >"$log" 2>&1 ;;
-    *) ${RUNNER:-} "$t" >"$log" 2>&1 ;;
+    *.sh) timeout -k 10 "$TEST_TIMEOUT" bash "$t" >"$log" 2>&1 ;;
+    *) timeout -k 10 "$TEST_TIMEOUT" ${RUNNER:-} "$t" >"$log" 2>&1 ;;
     esac
     rc=$?
     secs=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN{printf "%.1f", e-s}')

@@ -120,6 +120,24 @@ senti_status wt_export_hf(const wt_model *m, const char *dir, senti_err *err);
 senti_status wt_synthetic_base(uint64_t seed, const char *vocab_path, wt_model **out,
                                senti_err *err);
 
+/* --- int8 quantization (weights/quantize.c) ------------------------------ */
+/* The one int8 weight quantizer: w (n, k) f32, finite -> q (n, k) int8 in
+ * [-127, 127] and scale (n) = max|w_row| / 127, q = rint(w / scale) (half to
+ * even); an all-zero row gets scale 0 and q = 0. Borrows every buffer. */
+void wt_quantize_rows_int8(const float *w, size_t n, size_t k, int8_t *q, float *scale);
+
+typedef struct wt_quant_opts {
+    bool head; /* also quantize pre_classifier and classifier (default: they stay f32) */
+} wt_quant_opts;
+
+/* A new model (owned by the caller, *out) with the same config, vocabulary and
+ * metadata as src (borrowed, validated first), whose transformer linear weights
+ * (q/k/v/out_lin, ffn.lin1/lin2 of every layer) are WT_DTYPE_I8_ROWSCALE as
+ * above; embeddings, biases and layer norms stay f32. Sets meta dtype = "int8"
+ * ("int8-all" with o->head). o may be NULL. */
+senti_status wt_model_quantize_int8(const wt_model *src, const wt_quant_opts *o, wt_model **out,
+                                    senti_err *err);
+
 /* Human name of a dtype ("f32", ...). */
 const char *wt_dtype_name(wt_dtype d);
 

@@ -195,6 +195,40 @@ static void test_eval_sst2_dev(void **state)
     free(out);
 }
 
+/* convert --dtype int8, then eval the int8 file alone and against the fp32 model. */
+static void test_eval_int8_reference(void **state)
+{
+    (void)state;
+    need_binary();
+    char *dir = tu_mkdtemp(), path[1200], cmd[16384];
+    snprintf(path, sizeof path, "%s/mini8.senti", dir);
+    snprintf(cmd, sizeof cmd, "'%s' convert --hf '%s' --dtype int8 --out '%s' 2>&1",
+             tu_senti_bin(), model, path);
+    int status = -1;
+    char *out = tu_run(cmd, &status);
+    assert_int_equal(status, 0);
+    free(out);
+    snprintf(cmd, sizeof cmd, "'%s' eval --model '%s' --tsv '%s' --reference '%s' 2>&1",
+             tu_senti_bin(), path, tu_shared_path("data/sst2/dev.tsv"), model);
+    out = tu_run(cmd, &status);
+    printf("%s", out);
+    assert_int_equal(status, 0);
+    assert_non_null(strstr(out, "accuracy 0.80"));
+    assert_non_null(strstr(out, "accuracy 0.8005 (698/872)")); /* the fp32 reference line */
+    assert_non_null(strstr(out, "label agreement 99."));
+    assert_non_null(strstr(out, "|logit diff| max "));
+    free(out);
+    snprintf(cmd, sizeof cmd, "'%s' eval --model '%s' --tsv '%s' 2>&1", tu_senti_bin(), path,
+             tu_shared_path("data/sst2/dev.tsv"));
+    out = tu_run(cmd, &status);
+    assert_int_equal(status, 0);
+    assert_non_null(strstr(out, "sentences/s"));
+    assert_null(strstr(out, "label agreement"));
+    free(out);
+    tu_rmtree(dir);
+    free(dir);
+}
+
 static void test_eval_bad_rows(void **state)
 {
     (void)state;
@@ -228,6 +262,7 @@ int main(void)
         cmocka_unit_test(test_predict_senti_file_and_long_text),
         cmocka_unit_test(test_eval_sst2_dev),
         cmocka_unit_test(test_eval_bad_rows),
+        cmocka_unit_test(test_eval_int8_reference),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -25,6 +25,7 @@
 
 #include "common/alloc.h"
 #include "engine/qgemm.h"
+#include "weights/weights.h"
 
 typedef struct q_case {
     const char *name;
@@ -180,7 +181,7 @@ static void run_accuracy(const eng_qgemm_kern *q, size_t m, size_t n, size_t k)
     for (size_t i = 0; i < m * k; i++) x[i] = frand(-2.0f, 2.0f) * (i % 7 == 0 ? 3.0f : 1.0f);
     for (size_t i = 0; i < n * k; i++) w[i] = frand(-0.1f, 0.1f);
     for (size_t i = 0; i < n; i++) bias[i] = frand(-0.5f, 0.5f);
-    eng_quantize_weights(w, n, k, w8, ws);
+    wt_quantize_rows_int8(w, n, k, w8, ws);
     packed p = pack_or_fail(w8, ws, n, k);
     q->quantize_rows(x, m, k, k, xq, ldq, xs);
     q->gemm(xq, ldq, xs, m, &p.w, bias, y, n);
@@ -235,7 +236,7 @@ static void test_quantize_weights(void **state)
     const float w[2][5] = {{0.5f, -1.0f, 0.25f, 0.0f, 0.0039f}, {0.0f, 0.0f, 0.0f, 0.0f, 0.0f}};
     int8_t w8[10];
     float s[2];
-    eng_quantize_weights(&w[0][0], 2, 5, w8, s);
+    wt_quantize_rows_int8(&w[0][0], 2, 5, w8, s);
     assert_true(s[0] == 1.0f / 127.0f);
     assert_int_equal(w8[1], -127);
     assert_int_equal(w8[0], 64); /* 63.5 rounds half to even */
@@ -263,7 +264,7 @@ static void test_pack_contract(void **state)
     float s[2] = {1.0f, 2.0f};
     assert_int_equal(eng_qgemm_pack(w8, s, 2, 3, buf, sz, &qw, &err), SENTI_E_INVALID);
     assert_string_equal(err.msg, "qgemm: weight (1, 2) is -128; int8 weights must be in "
-                                 "[-127, 127] (quantize with eng_quantize_weights)");
+                                 "[-127, 127] (quantize with wt_quantize_rows_int8)");
     w8[5] = 5;
     assert_int_equal(eng_qgemm_pack(w8, s, 2, 3, buf, sz - 1, &qw, &err), SENTI_E_INVALID);
     assert_int_equal(eng_qgemm_pack(w8, s, 2, 3, buf + 4, sz, &qw, &err), SENTI_E_INVALID);
