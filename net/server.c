@@ -297,6 +297,21 @@ static void handle_preflight(net_server *s, struct evhttp_request *req, route_id
     net_metric_inc(s->m.requests, lv, 1);
 }
 
+/* Takes one token from the bucket of `key`; when it is empty, answers 429 with
+ * Retry-After and `why`, counts it, and returns true (the request is done). */
+static bool rate_limited(net_server *s, struct evhttp_request *req, const char *key,
+                         const char *route, const char *corr, double t0, const char *why)
+{
+    uint32_t retry = 1;
+    if (net_ratelimit_take(s->rl, key, net_now(), &retry)) return false;
+    char ra[16];
+    snprintf(ra, sizeof ra, "%u", retry);
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", ra);
+    net_metric_inc(s->m.rate_limited, NULL, 1);
+    net_reply_error(s, req, route, corr, t0, NET_ERR_RATE_LIMITED, why);
+    return true;
+}
+
 static void on_request(struct evhttp_request *req, void *arg)
 {
     net_server *s = arg;
@@ -352,17 +367,10 @@ static void on_request(struct evhttp_request *req, void *arg)
             char peer[64], key[80];
             client_addr(req, peer, sizeof peer);
             snprintf(key, sizeof key, "addr:%s", peer);
-            uint32_t retry = 1;
-            if (!net_ratelimit_take(s->rl, key, net_now(), &retry)) {
-                char ra[16];
-                snprintf(ra, sizeof ra, "%u", retry);
-                evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", ra);
-                net_metric_inc(s->m.rate_limited, NULL, 1);
-                net_reply_error(s, req, label, corr, t0, NET_ERR_RATE_LIMITED,
-                                "too many failed authentication attempts; retry after the "
-                                "Retry-After seconds");
+            if (rate_limited(s, req, key, label, corr, t0,
+                             "too many failed authentication attempts; retry after the "
+                             "Retry-After seconds"))
                 return;
-            }
         }
         if (e == NET_ERR_UNAUTHORIZED)
             evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate",
@@ -379,16 +387,9 @@ static void on_request(struct evhttp_request *req, void *arg)
             client_addr(req, peer, sizeof peer);
             snprintf(key, sizeof key, "addr:%s", peer);
         }
-        uint32_t retry = 1;
-        if (!net_ratelimit_take(s->rl, key, net_now(), &retry)) {
-            char ra[16];
-            snprintf(ra, sizeof ra, "%u", retry);
-            evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", ra);
-            net_metric_inc(s->m.rate_limited, NULL, 1);
-            net_reply_error(s, req, label, corr, t0, NET_ERR_RATE_LIMITED,
-                            "rate limit exceeded; retry after the Retry-After seconds");
+        if (rate_limited(s, req, key, label, corr, t0,
+                         "rate limit exceeded; retry after the Retry-After seconds"))
             return;
-        }
     }
     if (r == ROUTE_INFO) handle_model_info(s, req, label, corr, t0);
     else net_handle_predict(s, req, r == ROUTE_BATCH ? NET_ROUTE_PREDICT_BATCH : NET_ROUTE_PREDICT,
