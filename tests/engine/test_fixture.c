@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "engine/engine.h"
+#include "tests/support/sst2_fixture.h"
 #include "tests/support/testutil.h"
 #include "tokenizer/tokenizer.h"
 #include "weights/weights.h"
@@ -23,21 +24,14 @@
 #define WANT_CORRECT 698
 #define WANT_ROWS 872
 
-typedef struct row {
-    const char *text;
-    int label, pred;
-    uint32_t len;
-    int32_t *ids;
-    float logits[2];
-} row;
+typedef tu_sst2_row row;
 
 typedef struct fx {
     wt_model *w;
     eng_model *m;
     eng_state *s;
     tok_tokenizer *tok;
-    json_t **json;
-    size_t n;
+    size_t n, n_all; /* rows used (fewer under valgrind), rows read */
     row *rows;
 } fx;
 
@@ -54,31 +48,12 @@ static int setup(void **state)
         fprintf(stderr, "setup: %s\n", err.msg);
         return -1;
     }
-    f->json = tu_read_jsonl(tu_shared_path("fixtures/sst2-mini/dev_logits.jsonl"), &f->n);
-    if (!f->json || f->n != WANT_ROWS) {
-        fprintf(stderr, "setup: expected %d fixture rows, read %zu\n", WANT_ROWS, f->n);
+    f->rows = tu_sst2_read(MAX_SEQ, &f->n_all);
+    if (!f->rows || f->n_all != WANT_ROWS) {
+        fprintf(stderr, "setup: expected %d fixture rows, read %zu\n", WANT_ROWS, f->n_all);
         return -1;
     }
-    if (tu_quick()) f->n = 4; /* valgrind: a few rows are enough */
-    f->rows = calloc(f->n, sizeof *f->rows);
-    for (size_t i = 0; i < f->n; i++) {
-        json_t *j = f->json[i], *ids = json_object_get(j, "ids"),
-               *lg = json_object_get(j, "logits");
-        row *r = &f->rows[i];
-        r->text = json_string_value(json_object_get(j, "text"));
-        r->label = (int)json_integer_value(json_object_get(j, "label"));
-        r->pred = (int)json_integer_value(json_object_get(j, "pred"));
-        r->len = (uint32_t)json_array_size(ids);
-        r->ids = calloc(r->len, sizeof *r->ids);
-        for (uint32_t t = 0; t < r->len; t++)
-            r->ids[t] = (int32_t)json_integer_value(json_array_get(ids, t));
-        for (int k = 0; k < 2; k++)
-            r->logits[k] = (float)json_real_value(json_array_get(lg, (size_t)k));
-        if (!r->text || r->len == 0 || json_array_size(lg) != 2) {
-            fprintf(stderr, "setup: fixture row %zu is malformed\n", i);
-            return -1;
-        }
-    }
+    f->n = tu_quick() ? 4 : f->n_all; /* valgrind: a few rows are enough */
     *state = f;
     return 0;
 }
@@ -86,10 +61,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fx *f = *state;
-    for (size_t i = 0; i < f->n; i++) free(f->rows[i].ids);
-    free(f->rows);
-    for (size_t i = 0; i < WANT_ROWS && f->json; i++) json_decref(f->json[i]);
-    free(f->json);
+    tu_sst2_free(f->rows, f->n_all);
     tok_free(f->tok);
     eng_state_free(f->s);
     eng_model_free(f->m);

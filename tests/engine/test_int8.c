@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "engine/engine.h"
+#include "tests/support/sst2_fixture.h"
 #include "tests/support/testutil.h"
 #include "weights/weights.h"
 
@@ -22,15 +23,10 @@
 #define WANT_ROWS 872
 #define FP32_CORRECT 698
 
-typedef struct row {
-    int label;
-    uint32_t len;
-    int32_t *ids;
-} row;
+typedef tu_sst2_row row;
 
 typedef struct fx {
     wt_model *w, *w8;
-    json_t **json;
     size_t n;
     row *rows;
 } fx;
@@ -44,24 +40,10 @@ static int setup(void **state)
         fprintf(stderr, "setup: %s\n", err.msg);
         return -1;
     }
-    f->json = tu_read_jsonl(tu_shared_path("fixtures/sst2-mini/dev_logits.jsonl"), &f->n);
-    if (!f->json || f->n != WANT_ROWS) {
+    f->rows = tu_sst2_read(MAX_SEQ, &f->n);
+    if (!f->rows || f->n != WANT_ROWS) {
         fprintf(stderr, "setup: expected %d fixture rows, read %zu\n", WANT_ROWS, f->n);
         return -1;
-    }
-    f->rows = calloc(f->n, sizeof *f->rows);
-    for (size_t i = 0; i < f->n; i++) {
-        json_t *ids = json_object_get(f->json[i], "ids");
-        row *r = &f->rows[i];
-        r->label = (int)json_integer_value(json_object_get(f->json[i], "label"));
-        r->len = (uint32_t)json_array_size(ids);
-        if (r->len == 0 || r->len > MAX_SEQ) {
-            fprintf(stderr, "setup: fixture row %zu has %u ids\n", i, r->len);
-            return -1;
-        }
-        r->ids = calloc(r->len, sizeof *r->ids);
-        for (uint32_t t = 0; t < r->len; t++)
-            r->ids[t] = (int32_t)json_integer_value(json_array_get(ids, t));
     }
     *state = f;
     return 0;
@@ -70,12 +52,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fx *f = *state;
-    for (size_t i = 0; i < f->n; i++) {
-        free(f->rows[i].ids);
-        json_decref(f->json[i]);
-    }
-    free(f->rows);
-    free(f->json);
+    tu_sst2_free(f->rows, f->n);
     wt_model_free(f->w8);
     wt_model_free(f->w);
     free(f);
