@@ -196,7 +196,7 @@ int cli_cmd_bench(int argc, char **argv)
     if (tok_create_from_model(w, &tok, &err) != SENTI_OK) goto fail;
     if (eng_model_create(w, &eo, &m, &err) != SENTI_OK) goto fail;
     double load_s = bench_now() - t0;
-    uint64_t rss_loaded = bench_rss();
+    uint64_t rss_loaded = 0;
     const wt_config *c = eng_model_config(m);
 
     uint32_t max_t = max_of(o.seqs, o.n_seqs), max_b = max_of(o.batches, o.n_batches);
@@ -247,7 +247,14 @@ int cli_cmd_bench(int argc, char **argv)
                     check_diff, eng_model_isa(m), check_tol);
             goto fail;
         }
+        /* the reference engine borrows w's weights: gone before they are released */
+        eng_state_free(sref);
+        eng_model_free(mref);
+        sref = NULL, mref = NULL;
     }
+    /* as serve, predict and eval do (cli_model_load): the engine's packed copy only */
+    eng_model_release_packed(m, w);
+    rss_loaded = bench_rss();
 
     char cpu[256], flags[256];
     bench_cpu_info(cpu, sizeof cpu, flags, sizeof flags);

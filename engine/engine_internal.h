@@ -60,8 +60,9 @@ void eng_gemm_f32(eng_gemm_trans tr, size_t m, size_t n, size_t k, const float *
 typedef struct eng_lin {
     size_t out, in;
     const float *b; /* (out) f32 */
-    const float *w; /* f32 (out, in) as stored by PyTorch; NULL when int8 */
-    eng_qweights q; /* int8, packed (qgemm.h); q.w == NULL when f32 */
+    const float *w;   /* f32 (out, in) as stored by PyTorch; NULL when int8 or packed */
+    eng_f32_packed f; /* f32, packed (gemm_f32.h) when the model has an fkern; f.w NULL else */
+    eng_qweights q;   /* int8, packed (qgemm.h); q.w == NULL when f32 */
 } eng_lin;
 
 /* The one entry point for every linear layer of the forward pass:
@@ -87,7 +88,7 @@ struct eng_model {
     wt_config cfg;
     const eng_kern *kern;
     const eng_qgemm_kern *qkern;
-    const eng_f32_kern *fkern;  /* small-M fp32 kernel; NULL = OpenBLAS only */
+    const eng_f32_kern *fkern;  /* packed fp32 kernel; NULL = OpenBLAS on the stored layout */
     int threads;
     eng_pool *pool;             /* threads - 1 workers; NULL when threads == 1 */
     bool has_int8;              /* some linear is int8: states get quantization buffers */
@@ -95,7 +96,9 @@ struct eng_model {
     const float *pos_emb;  /* (max_positions, D) */
     const float *emb_ln_g, *emb_ln_b;
     eng_layer *layers;          /* n_layers */
-    float *packed;              /* the stacked q/k/v f32 weights (if f32) and biases */
+    float *packed;              /* the stacked q/k/v biases, and weights (f32 without fkern) */
+    float *fpacked;             /* every f32 linear packed for fkern (gemm_f32.h); the
+                                 * wt_model's copies are released by eng_model_release_packed */
     void *qpacked;              /* every int8 linear, packed for qgemm (the only int8 copy
                                  * the engine keeps; the wt_model's buffers stay too) */
     eng_lin pre, cls;           /* pre_classifier (D, D), classifier (L, D) */

@@ -4,9 +4,9 @@
  *   - int8: the rows of x are quantized (per token, qgemm.h) into the state's
  *     buffer, split by rows across the pool; then qgemm, split by panels of 64
  *     output channels, with the dequantization and bias fused in its epilogue;
- *   - f32, few rows (m <= ENG_F32_SMALL_M): the weight-streaming kernel of
- *     gemm_f32.h, split by groups of output channels;
- *   - f32, more rows: OpenBLAS sgemm, one block of rows per thread with all
+ *   - f32 packed at load (the AVX-512 kernel set): the kernel of gemm_f32.h,
+ *     split by panels of 48 output channels, any number of rows;
+ *   - f32 otherwise: OpenBLAS sgemm, one block of rows per thread with all
  *     output channels (OpenBLAS itself runs with one thread, so the pool and
  *     OpenBLAS never oversubscribe).
  * eng_gemm_f32 is the plain single-threaded product (attention uses it).
@@ -15,12 +15,6 @@
 #include <string.h>
 
 #include "engine/engine_internal.h"
-
-/* Largest row count sent to the small-M fp32 kernel; above it sgemm wins.
- * Measured (DistilBERT-base, 2 threads, batch 1, quiet machine, median ms):
- * cutoff 32 -> 64 -> 128: T=64 42 -> 27 -> 27, T=96 61 -> 61 -> 48, T=128 ~57
- * either way; T=256 is sgemm in all three. */
-#define ENG_F32_SMALL_M 128
 
 /* C (m,n) = A (m,k) op(B) [+ bias (n)] */
 void eng_gemm_f32(eng_gemm_trans tr, size_t m, size_t n, size_t k, const float *a, size_t lda,
@@ -90,8 +84,8 @@ static void qgemm_task(void *arg, int chunk, int chunks, int thread)
                       j->L->b ? j->L->b + lo : NULL, j->y + lo, q->n);
 }
 
-/* Small M: a chunk of output channels (groups of 4) through the small-M kernel,
- * which streams the weights once. Large M: a block of rows through sgemm with
+/* Packed: a chunk of output channels (whole panels) through the kernel, which
+ * reads each of its panels once for all rows. OpenBLAS: a block of rows with
  * all output channels: splitting channels instead makes every call re-pack the
  * whole activation matrix (measured: T=512 fp32 245 ms vs 205 ms, 2 threads). */
 static void f32_task(void *arg, int chunk, int chunks, int thread)
@@ -100,11 +94,11 @@ static void f32_task(void *arg, int chunk, int chunks, int thread)
     const lin_job *j = arg;
     const eng_lin *L = j->L;
     size_t lo, hi;
-    if (j->m->fkern && j->rows <= ENG_F32_SMALL_M) {
-        eng_split(L->out, 4, chunk, chunks, &lo, &hi);
+    if (L->f.w) {
+        eng_split(L->out, ENG_F32_NR, chunk, chunks, &lo, &hi);
         if (hi <= lo) return;
-        j->m->fkern->gemm_nt(j->x, L->in, j->rows, L->w + lo * L->in, L->in, hi - lo, L->in,
-                             L->b ? L->b + lo : NULL, j->y + lo, L->out);
+        eng_f32_packed sub = eng_f32_sub(&L->f, lo, hi);
+        j->m->fkern->gemm(j->x, L->in, j->rows, &sub, L->b ? L->b + lo : NULL, j->y + lo, L->out);
         return;
     }
     eng_split(j->rows, 8, chunk, chunks, &lo, &hi);
@@ -124,8 +118,7 @@ void eng_linear(const eng_model *m, eng_state *s, float *y, const float *x, size
         eng_pool_run(m->pool, nt, rows >= 64 ? 2 * nt : 1, quantize_task, &j);
         eng_pool_run(m->pool, nt, L->out >= 128 ? chunks : 1, qgemm_task, &j);
     } else {
-        bool small = m->fkern && rows <= ENG_F32_SMALL_M;
-        /* large M: one row block per thread (see f32_task) */
-        eng_pool_run(m->pool, nt, L->out < 64 ? 1 : small ? chunks : nt, f32_task, &j);
+        /* OpenBLAS: one row block per thread (see f32_task) */
+        eng_pool_run(m->pool, nt, L->out < 64 ? 1 : L->f.w ? chunks : nt, f32_task, &j);
     }
 }

@@ -47,6 +47,12 @@ senti_status wt_export_hf(const wt_model *m, const char *dir, senti_err *err)
     senti_status st;
     char path[4096];
     const wt_config *c = wt_model_config(m);
+    for (uint32_t i = 0; i < wt_model_tensor_count(m); i++)
+        if (!wt_model_tensor_at(m, i)->data)
+            return senti_fail(err, SENTI_E_INVALID,
+                              "weights: tensor '%s' was released (an engine packed it); load the "
+                              "model again to export it",
+                              wt_model_tensor_at(m, i)->name);
     if (mkdir(dir, 0755) != 0 && errno != EEXIST)
         return senti_fail(err, SENTI_E_IO, "weights: cannot create '%s': %s", dir,
                           strerror(errno));

@@ -1,8 +1,11 @@
 /* weights/model.c - the in-memory model: config, vocabulary, metadata and
  * named tensors with a hash index for lookup by name. */
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "common/alloc.h"
 #include "weights/weights_internal.h"
@@ -203,6 +206,31 @@ senti_status wt_model_add_view(wt_model *m, const char *name, wt_dtype dtype, ui
     senti_status st = check_new_tensor(m, name, dtype, ndim, shape, nbytes, err);
     if (st != SENTI_OK) return st;
     put_tensor(m, name, dtype, ndim, shape, data, nbytes, false);
+    return SENTI_OK;
+}
+
+senti_status wt_model_release_data(wt_model *m, const char *name, senti_err *err)
+{
+    const wt_tensor *found = m ? wt_model_tensor(m, name) : NULL;
+    if (!found)
+        return senti_fail(err, SENTI_E_MISSING, "weights: no tensor '%s' to release",
+                          name ? name : "(null)");
+    uint32_t i = (uint32_t)(found - m->tensors);
+    wt_tensor *t = &m->tensors[i];
+    if (!t->data) return SENTI_OK;
+    if (m->owned[i]) {
+        senti_free_aligned(t->data);
+    } else {
+        /* A view into the arena: hand back the pages that lie wholly inside it
+         * (the arena stays one block; those pages read as zeros if touched). */
+        long ps = sysconf(_SC_PAGESIZE);
+        uintptr_t page = ps > 0 ? (uintptr_t)ps : 4096u;
+        uintptr_t lo = ((uintptr_t)t->data + page - 1) & ~(page - 1);
+        uintptr_t hi = ((uintptr_t)t->data + (uintptr_t)t->nbytes) & ~(page - 1);
+        if (hi > lo) (void)madvise((void *)lo, hi - lo, MADV_DONTNEED); /* advice only */
+    }
+    t->data = NULL;
+    t->scales = NULL;
     return SENTI_OK;
 }
 

@@ -205,6 +205,11 @@ senti_status wt_model_validate(const wt_model *m, senti_err *err)
             return senti_fail(err, SENTI_E_SHAPE, "weights: tensor '%s': shape %s, expected %s "
                               "(%s from %s)", e.name, got, want, e.why, origin);
         }
+        if (!x->data)
+            return senti_fail(err, SENTI_E_INVALID,
+                              "weights: tensor '%s' was released "
+                              "(an engine packed it); load the model again to use it here",
+                              e.name);
         if (x->dtype != WT_DTYPE_F32 && !(e.matrix && x->dtype == WT_DTYPE_I8_ROWSCALE))
             return senti_fail(err, SENTI_E_UNSUPPORTED, "weights: tensor '%s': dtype %s is not "
                               "usable here (expected f32%s)", e.name, wt_dtype_name(x->dtype),

@@ -85,6 +85,15 @@ const char *wt_model_meta(const wt_model *m, const char *key);    /* NULL if abs
 uint32_t wt_model_meta_count(const wt_model *m);
 void wt_model_meta_at(const wt_model *m, uint32_t i, const char **key, const char **value);
 
+/* Frees the data of tensor `name` once an engine has copied it into its own
+ * layout and will not read it again (eng_model_release_packed). The tensor
+ * stays listed with its name, dtype and shape; its data becomes NULL, and
+ * wt_model_validate (so saving, quantizing or building another engine from m)
+ * and wt_export_hf then fail naming it. A view into a loaded file's block gives
+ * its whole pages back to the OS (madvise). SENTI_E_MISSING if there is no
+ * such tensor; releasing twice is a no-op. */
+senti_status wt_model_release_data(wt_model *m, const char *name, senti_err *err);
+
 /* Checks that every tensor DistilBertForSequenceClassification needs is present
  * with the shape the config implies, and that the vocabulary matches vocab_size.
  * The message names exactly what is missing or mis-shaped. */

@@ -14,6 +14,7 @@
 #include "common/alloc.h"
 #include "engine/engine.h"
 #include "tests/support/ref_forward.h"
+#include "tests/support/testutil.h"
 
 #define MAX_BATCH 8
 #define MAX_SEQ 64
@@ -293,6 +294,68 @@ static void test_model_options(void **state)
     eng_state_free(NULL);
 }
 
+/* eng_model_release_packed on w (owned tensors, or a loaded file's views):
+ * the engine's results do not change, and w refuses what needs the weights. */
+static void check_release(wt_model *w)
+{
+    senti_err err = {0};
+    eng_model *m = NULL, *again = NULL;
+    eng_state *s = NULL;
+    assert_int_equal(eng_model_create(w, &(eng_options){.threads = 2}, &m, &err), SENTI_OK);
+    assert_int_equal(eng_state_create(m, 2, MAX_SEQ, &s, &err), SENTI_OK);
+    int32_t a[40], b[9];
+    fill_ids(a, 40, 1), fill_ids(b, 9, 2);
+    const int32_t *rows[2] = {a, b};
+    uint32_t lens[2] = {40, 9};
+    float before[6], after[6];
+    assert_int_equal(eng_forward(m, s, 2, rows, lens, before, &err), SENTI_OK);
+    size_t bytes = eng_model_release_packed(m, w);
+    if (strcmp(eng_model_isa(m), "avx512") != 0) {
+        assert_int_equal(bytes, 0); /* nothing packed: nothing released */
+    } else {
+        /* per layer q, k, v, o (D x D), lin1, lin2 (H x D); pre (D x D), classifier */
+        size_t D = tiny.dim, H = tiny.hidden_dim, L = tiny.n_labels;
+        assert_int_equal(bytes, (tiny.n_layers * (4 * D * D + 2 * H * D) + D * D + L * D) * 4);
+        assert_int_equal(eng_model_release_packed(m, w), 0); /* twice: nothing more */
+        assert_null(wt_model_tensor(w, "distilbert.transformer.layer.0.ffn.lin1.weight")->data);
+        assert_non_null(wt_model_tensor(w, "distilbert.transformer.layer.0.ffn.lin1.bias")->data);
+        assert_int_equal(eng_model_create(w, NULL, &again, &err), SENTI_E_INVALID);
+        assert_null(again);
+        assert_non_null(strstr(err.msg, "was released"));
+        char *dir = tu_mkdtemp(), path[4096];
+        snprintf(path, sizeof path, "%s/m.senti", dir);
+        assert_int_equal(wt_model_save(w, path, NULL, &err), SENTI_E_INVALID);
+        snprintf(path, sizeof path, "%s/hf", dir);
+        assert_int_equal(wt_export_hf(w, path, &err), SENTI_E_INVALID);
+        assert_non_null(strstr(err.msg, "was released"));
+        tu_rmtree(dir);
+        free(dir);
+    }
+    assert_int_equal(eng_forward(m, s, 2, rows, lens, after, &err), SENTI_OK);
+    assert_memory_equal(before, after, sizeof before);
+    assert_int_equal(wt_model_release_data(w, "no.such.tensor", &err), SENTI_E_MISSING);
+    eng_state_free(s);
+    eng_model_free(m);
+}
+
+static void test_release_packed(void **state)
+{
+    (void)state;
+    senti_err err = {0};
+    wt_model *w = NULL, *loaded = NULL;
+    assert_int_equal(ref_tiny_model(11, &tiny, &w, &err), SENTI_OK);
+    char *dir = tu_mkdtemp(), path[4096];
+    snprintf(path, sizeof path, "%s/tiny.senti", dir);
+    assert_int_equal(wt_model_save(w, path, NULL, &err), SENTI_OK);
+    assert_int_equal(wt_model_load(path, &loaded, &err), SENTI_OK);
+    check_release(w);      /* tensors allocated one by one */
+    check_release(loaded); /* views into the file's one block */
+    wt_model_free(w);
+    wt_model_free(loaded);
+    tu_rmtree(dir);
+    free(dir);
+}
+
 /* A copy of the tiny model with one tensor stored as f16: rejected, by name. */
 static void test_rejects_non_f32(void **state)
 {
@@ -378,6 +441,7 @@ int main(void)
         cmocka_unit_test(test_ref_and_auto_kernels_agree),
         cmocka_unit_test(test_model_options),
         cmocka_unit_test(test_rejects_non_f32),
+        cmocka_unit_test(test_release_packed),
         cmocka_unit_test(test_alloc_failures),
         cmocka_unit_test(test_softmax_logits),
     };
