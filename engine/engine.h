@@ -41,9 +41,10 @@ typedef struct eng_options {
 senti_status eng_model_create(const wt_model *w, const eng_options *opt, eng_model **out,
                               senti_err *err);
 void eng_model_free(eng_model *m); /* NULL is a no-op */
-/* Frees, in w, the data of the f32 linear weights m packed into its own layout
- * (the AVX-512 kernel set does): m never reads them again, and the process
- * stops holding them twice (about 170 MB at DistilBERT-base size). w must be
+/* Frees, in w, the data of the linear weights m packed into its own layout
+ * (int8 ones always; f32 ones with the AVX-512 kernel set): m never reads them
+ * again, and the process stops holding them twice (about 170 MB f32 or 43 MB
+ * int8 at DistilBERT-base size). w must be
  * the model m was created from; afterwards w still serves its config, vocabulary
  * and metadata, but cannot be saved, exported, quantized or used to create
  * another engine (wt_model_validate names the released tensor). Returns the

@@ -99,8 +99,8 @@ struct eng_model {
     float *packed;              /* the stacked q/k/v biases, and weights (f32 without fkern) */
     float *fpacked;             /* every f32 linear packed for fkern (gemm_f32.h); the
                                  * wt_model's copies are released by eng_model_release_packed */
-    void *qpacked;              /* every int8 linear, packed for qgemm (the only int8 copy
-                                 * the engine keeps; the wt_model's buffers stay too) */
+    void *qpacked;              /* every int8 linear, packed for qgemm (the wt_model's
+                                 * copies are released by eng_model_release_packed) */
     eng_lin pre, cls;           /* pre_classifier (D, D), classifier (L, D) */
 };
 

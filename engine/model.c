@@ -361,14 +361,14 @@ void eng_model_free(eng_model *m)
 static void release_if_packed(wt_model *w, const eng_lin *L, const char *name, size_t *n)
 {
     const wt_tensor *t = wt_model_tensor(w, name);
-    if (!L->f.w || !t || !t->data) return;
+    if ((!L->f.w && !L->q.w) || !t || !t->data) return;
     size_t bytes = (size_t)t->nbytes;
     if (wt_model_release_data(w, name, NULL) == SENTI_OK) *n += bytes;
 }
 
 size_t eng_model_release_packed(const eng_model *m, wt_model *w)
 {
-    if (!m || !w || !m->fpacked) return 0;
+    if (!m || !w || (!m->fpacked && !m->qpacked)) return 0;
     size_t n = 0;
     char name[SENTI_MAX_TENSOR_NAME];
     static const char *const lins[3] = {"attention.out_lin", "ffn.lin1", "ffn.lin2"};
