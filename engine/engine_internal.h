@@ -113,7 +113,8 @@ struct eng_state {
     float *wide;       /* (N, max(3D, H)): q|k|v rows, then the FFN hidden rows */
     float *ctx;        /* (N, D) attention context */
     float *tmp;        /* (N, D) sublayer output before the residual add */
-    float *scores;     /* threads x (max_seq, max_seq): one head's attention matrix per thread */
+    float *attn_scratch; /* threads x attn_stride: kern->attention's scratch, one per thread */
+    size_t attn_stride;  /* floats per thread: attention_scratch(max_seq, dh) rounded up to 16 */
     uint8_t *xq;       /* (N, act_stride(max(D, H))) quantized activations (int8 models) */
     float *xs;         /* (N) their per-row scales */
     int nt;            /* threads for the current forward (1 without the pool) */

@@ -9,7 +9,8 @@
  *   - f32 otherwise: OpenBLAS sgemm, one block of rows per thread with all
  *     output channels (OpenBLAS itself runs with one thread, so the pool and
  *     OpenBLAS never oversubscribe).
- * eng_gemm_f32 is the plain single-threaded product (attention uses it).
+ * eng_gemm_f32 is the plain single-threaded OpenBLAS product (the non-packed
+ * path above).
  */
 #include <cblas.h>
 #include <string.h>

@@ -1,5 +1,6 @@
 /* engine/kern_internal.h - constants shared by the SIMD kernel files
- * (kern_avx2.c, kern_avx512.c); no intrinsics here, so any file may include it.
+ * (kern_avx2.c, kern_avx512.c, attn_*.c) and the prototypes of the attention
+ * kernels; no intrinsics here, so any file may include it.
  *
  * The polynomials were fitted for this project by Chebyshev interpolation at
  * degree+1 nodes against long-double expl / erfl / erfcl, then rounded to float
@@ -11,6 +12,8 @@
  */
 #ifndef SENTI_ENGINE_KERN_INTERNAL_H
 #define SENTI_ENGINE_KERN_INTERNAL_H
+
+#include <stddef.h>
 
 /* exp(x): clamp x to [LO, HI] (NaN kept), n = rint(x log2 e),
  * r = x - n ln2 (ln2 split in HI + LO: n * HI is exact for |n| < 2^15),
@@ -51,5 +54,17 @@ static const float kern_erfc_q[KERN_ERFC_Q_DEG + 1] = {
 
 /* (float)M_SQRT1_2, the same rounding kern_ref.c uses */
 #define KERN_SQRT1_2 0.707106781186547524f
+
+/* The fused attention kernels (attn_ref.c, attn_avx2.c, attn_avx512.c), reached
+ * through eng_kern.attention / .attention_scratch (contract in kern.h). */
+size_t eng_attn_scratch_ref(size_t max_seq, size_t dh);
+size_t eng_attn_scratch_avx2(size_t max_seq, size_t dh);
+size_t eng_attn_scratch_avx512(size_t max_seq, size_t dh);
+void eng_attn_ref(const float *q, const float *k, const float *v, size_t ld, size_t T, size_t dh,
+                  float scale, float *ctx, size_t ldc, float *scratch);
+void eng_attn_avx2(const float *q, const float *k, const float *v, size_t ld, size_t T, size_t dh,
+                   float scale, float *ctx, size_t ldc, float *scratch);
+void eng_attn_avx512(const float *q, const float *k, const float *v, size_t ld, size_t T,
+                     size_t dh, float scale, float *ctx, size_t ldc, float *scratch);
 
 #endif

@@ -3,6 +3,7 @@
 #include <math.h>
 
 #include "engine/kern.h"
+#include "engine/kern_internal.h"
 
 /* y (rows, dim) = LN(x + r) * gamma + beta */
 static void add_layernorm_ref(float *y, const float *x, const float *r, const float *gamma,
@@ -69,6 +70,8 @@ static const eng_kern kern_ref = {
     .gelu = gelu_ref,
     .add_bias = add_bias_ref,
     .softmax_rows = softmax_rows_ref,
+    .attention = eng_attn_ref,
+    .attention_scratch = eng_attn_scratch_ref,
 };
 
 const eng_kern *eng_kern_ref(void) { return &kern_ref; }

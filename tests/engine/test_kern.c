@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "engine/kern.h"
+#include "tests/support/testutil.h"
 
 #define LN_TOL 5e-7f
 #define LN_REF_PER_DIM 1e-9f
@@ -62,13 +63,7 @@ static const eng_kern *simd_or_skip(void **state)
 
 /* xorshift32, deterministic across runs */
 static uint32_t rng_state = 0x9e3779b9u;
-static float frand(float lo, float hi)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 17;
-    rng_state ^= rng_state << 5;
-    return lo + (hi - lo) * (float)(rng_state >> 8) * (1.0f / 16777216.0f);
-}
+static float frand(float lo, float hi) { return tu_frand(&rng_state, lo, hi); }
 static void fill(float *x, size_t n, float lo, float hi)
 {
     for (size_t i = 0; i < n; i++) x[i] = frand(lo, hi);

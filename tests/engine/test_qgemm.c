@@ -26,6 +26,7 @@
 #include "common/alloc.h"
 #include "engine/qgemm.h"
 #include "weights/weights.h"
+#include "tests/support/testutil.h"
 
 typedef struct q_case {
     const char *name;
@@ -47,18 +48,9 @@ static const eng_qgemm_kern *simd_or_skip(void **state)
     return k;
 }
 
-static uint32_t rng_state = 0x2545f491u;
-static uint32_t rnd(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 17;
-    rng_state ^= rng_state << 5;
-    return rng_state;
-}
-static float frand(float lo, float hi)
-{
-    return lo + (hi - lo) * (float)(rnd() >> 8) * (1.0f / 16777216.0f);
-}
+static uint32_t rng_state = 0x2545f491u; /* xorshift32, deterministic across runs */
+static uint32_t rnd(void) { return tu_rand(&rng_state); }
+static float frand(float lo, float hi) { return tu_frand(&rng_state, lo, hi); }
 
 /* Packed weights in an aligned buffer; free with senti_free_aligned(buf). */
 typedef struct packed {

@@ -123,3 +123,17 @@ char *tu_run(const char *cmd, int *status)
     if (status) *status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
     return buf;
 }
+
+uint32_t tu_rand(uint32_t *state)
+{
+    uint32_t x = *state;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    return *state = x;
+}
+
+float tu_frand(uint32_t *state, float lo, float hi)
+{
+    return lo + (hi - lo) * (float)(tu_rand(state) >> 8) * (1.0f / 16777216.0f);
+}

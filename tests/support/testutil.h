@@ -5,6 +5,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Root of ../shared (env SHARED, else "../shared" from the repo root). */
 const char *tu_shared(void);
@@ -24,5 +25,10 @@ json_t **tu_read_jsonl(const char *path, size_t *n);
 char *tu_read_file(const char *path, size_t *len);
 /* Runs a shell command, captures stdout (caller frees) and exit status. */
 char *tu_run(const char *cmd, int *status);
+
+/* xorshift32 test data: the same sequence on every run for a given seed (!= 0). */
+uint32_t tu_rand(uint32_t *state);
+/* Uniform in [lo, hi) from 24 random bits. */
+float tu_frand(uint32_t *state, float lo, float hi);
 
 #endif
