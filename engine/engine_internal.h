@@ -66,12 +66,13 @@ typedef struct eng_lin {
 } eng_lin;
 
 /* The one entry point for every linear layer of the forward pass:
- * y (rows, out) = x (rows, in) W^T + b. Dispatches on the weight form: f32
- * (small-M AVX-512 kernel or OpenBLAS, split over N across the pool) or int8
- * (activations quantized per row into s->xq, qgemm, dequant fused with the bias,
- * split over N). nt: threads of s's pool share for this forward. */
+ * y (rows, out) = act(x (rows, in) W^T + b). Dispatches on the weight form:
+ * f32 packed (AVX-512 kernel, split over N across the pool), f32 stored
+ * (OpenBLAS, split over rows) or int8 (activations quantized per row into
+ * s->xq, qgemm, split over N). Bias and activation are fused into the kernels'
+ * epilogues (OpenBLAS: applied to each thread's block right after it). */
 void eng_linear(const eng_model *m, eng_state *s, float *y, const float *x, size_t rows,
-                const eng_lin *L);
+                const eng_lin *L, eng_act act);
 
 /* --- model (model.c) ------------------------------------------------------ */
 typedef struct eng_layer {

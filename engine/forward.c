@@ -218,17 +218,9 @@ static void attention(const eng_model *m, eng_state *s, uint32_t n, const uint32
     eng_pool_run(m->pool, s->nt, N >= 12 ? pairs : 1, attention_task, &j);
 }
 
-static void relu(float *x, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (!(x[i] > 0.0f)) x[i] = 0.0f;
-}
-
-/* Row-wise elementwise steps, split by rows across the pool when large. */
-typedef enum rows_op { ROWS_ADD_LN, ROWS_ACT } rows_op;
+/* Residual add + layer norm, split by rows across the pool when large. */
 typedef struct rows_job {
     const eng_model *m;
-    rows_op op;
     float *y;
     const float *x, *r, *g, *b;
     size_t rows, dim;
@@ -241,18 +233,12 @@ static void rows_task(void *arg, int chunk, int chunks, int tid)
     size_t lo, hi;
     eng_split(j->rows, 1, chunk, chunks, &lo, &hi);
     if (hi <= lo) return;
-    size_t o = lo * j->dim, n = hi - lo;
-    if (j->op == ROWS_ADD_LN) {
-        j->m->kern->add_layernorm(j->y + o, j->x + o, j->r + o, j->g, j->b, n, j->dim,
-                                  j->m->cfg.ln_eps);
-    } else if (j->m->cfg.activation == WT_ACT_RELU) {
-        relu(j->y + o, n * j->dim);
-    } else {
-        j->m->kern->gelu(j->y + o, n * j->dim);
-    }
+    size_t o = lo * j->dim;
+    j->m->kern->add_layernorm(j->y + o, j->x + o, j->r + o, j->g, j->b, hi - lo, j->dim,
+                              j->m->cfg.ln_eps);
 }
 
-/* Rows below which the elementwise steps stay on one thread (~25K floats). */
+/* Rows below which the layer norm stays on one thread (~25K floats). */
 #define ROWS_PARALLEL 32
 
 static void rows_run(const eng_model *m, eng_state *s, const rows_job *j)
@@ -264,20 +250,20 @@ static void rows_run(const eng_model *m, eng_state *s, const rows_job *j)
 static void block(const eng_model *m, eng_state *s, const eng_layer *L, uint32_t n,
                   const uint32_t *lens, size_t N)
 {
-    size_t D = m->cfg.dim, H = m->cfg.hidden_dim;
+    size_t D = m->cfg.dim;
+    eng_act act = m->cfg.activation == WT_ACT_RELU ? ENG_ACT_RELU : ENG_ACT_GELU;
 
-    eng_linear(m, s, s->wide, s->x, N, &L->qkv); /* (N, 3D) */
+    eng_linear(m, s, s->wide, s->x, N, &L->qkv, ENG_ACT_NONE); /* (N, 3D) */
     attention(m, s, n, lens, N);
-    eng_linear(m, s, s->tmp, s->ctx, N, &L->o);
+    eng_linear(m, s, s->tmp, s->ctx, N, &L->o, ENG_ACT_NONE);
     rows_run(m, s,
-             &(rows_job){.m = m, .op = ROWS_ADD_LN, .y = s->x, .x = s->tmp, .r = s->x,
+             &(rows_job){.m = m, .y = s->x, .x = s->tmp, .r = s->x,
                          .g = L->ln1_g, .b = L->ln1_b, .rows = N, .dim = D});
 
-    eng_linear(m, s, s->wide, s->x, N, &L->ffn1); /* (N, H) */
-    rows_run(m, s, &(rows_job){.m = m, .op = ROWS_ACT, .y = s->wide, .rows = N, .dim = H});
-    eng_linear(m, s, s->tmp, s->wide, N, &L->ffn2);
+    eng_linear(m, s, s->wide, s->x, N, &L->ffn1, act); /* (N, H), activation fused */
+    eng_linear(m, s, s->tmp, s->wide, N, &L->ffn2, ENG_ACT_NONE);
     rows_run(m, s,
-             &(rows_job){.m = m, .op = ROWS_ADD_LN, .y = s->x, .x = s->tmp, .r = s->x,
+             &(rows_job){.m = m, .y = s->x, .x = s->tmp, .r = s->x,
                          .g = L->ln2_g, .b = L->ln2_b, .rows = N, .dim = D});
 }
 
@@ -303,9 +289,8 @@ senti_status eng_forward(const eng_model *m, eng_state *s, uint32_t n, const int
     /* Classifier head on each sequence's first token ([CLS]). */
     for (uint32_t i = 0; i < n; i++)
         memcpy(s->cls + i * D, s->x + s->offsets[i] * D, D * sizeof(float));
-    eng_linear(m, s, s->pre, s->cls, n, &m->pre);
-    relu(s->pre, n * D);
-    eng_linear(m, s, logits, s->pre, n, &m->cls);
+    eng_linear(m, s, s->pre, s->cls, n, &m->pre, ENG_ACT_RELU); /* pre_classifier + ReLU */
+    eng_linear(m, s, logits, s->pre, n, &m->cls, ENG_ACT_NONE);
     if (pooled) eng_pool_release(m->pool);
     s->nt = 1;
     s->n_last = n;

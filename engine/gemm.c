@@ -51,6 +51,7 @@ typedef struct lin_job {
     const float *x;
     size_t rows;
     const eng_lin *L;
+    eng_act act;
 } lin_job;
 
 /* a chunk of x rows -> s->xq, s->xs */
@@ -82,7 +83,7 @@ static void qgemm_task(void *arg, int chunk, int chunks, int thread)
                         .comp = q->comp + lo,
                         .scale = q->scale + lo};
     j->m->qkern->gemm(j->s->xq, eng_qgemm_act_stride(q->k), j->s->xs, j->rows, &sub,
-                      j->L->b ? j->L->b + lo : NULL, j->y + lo, q->n);
+                      j->L->b ? j->L->b + lo : NULL, j->act, j->y + lo, q->n);
 }
 
 /* Packed: a chunk of output channels (whole panels) through the kernel, which
@@ -99,20 +100,26 @@ static void f32_task(void *arg, int chunk, int chunks, int thread)
         eng_split(L->out, ENG_F32_NR, chunk, chunks, &lo, &hi);
         if (hi <= lo) return;
         eng_f32_packed sub = eng_f32_sub(&L->f, lo, hi);
-        j->m->fkern->gemm(j->x, L->in, j->rows, &sub, L->b ? L->b + lo : NULL, j->y + lo, L->out);
+        j->m->fkern->gemm(j->x, L->in, j->rows, &sub, L->b ? L->b + lo : NULL, j->act, j->y + lo,
+                          L->out);
         return;
     }
     eng_split(j->rows, 8, chunk, chunks, &lo, &hi);
     if (hi <= lo) return;
     eng_gemm_f32(ENG_GEMM_NT, hi - lo, L->out, L->in, j->x + lo * L->in, L->in, L->w, L->in, L->b,
                  j->y + lo * L->out, L->out);
+    /* the activation of the model's own kernel set, as the fused epilogues apply it */
+    if (j->act == ENG_ACT_GELU)
+        j->m->kern->gelu(j->y + lo * L->out, (hi - lo) * L->out);
+    else if (j->act == ENG_ACT_RELU)
+        eng_act_rows_ref(ENG_ACT_RELU, j->y + lo * L->out, hi - lo, L->out, L->out);
 }
 
 void eng_linear(const eng_model *m, eng_state *s, float *y, const float *x, size_t rows,
-                const eng_lin *L)
+                const eng_lin *L, eng_act act)
 {
     if (rows == 0) return;
-    lin_job j = {.m = m, .s = s, .y = y, .x = x, .rows = rows, .L = L};
+    lin_job j = {.m = m, .s = s, .y = y, .x = x, .rows = rows, .L = L, .act = act};
     /* About 4 chunks a thread (dynamically claimed); tiny products stay on the caller. */
     int nt = s->nt, chunks = 4 * nt;
     if (L->q.w) {

@@ -18,12 +18,15 @@
  *   - threads split the panels (eng_f32_sub).
  * Summation order, for every output: acc = 0; acc = fma(x[k], w[k], acc) for
  * k = 0..K-1; y = acc + bias. The scalar _ref twin does exactly this, so the
- * kernels agree bit for bit (tests/engine/test_gemm_f32.c).
+ * kernels agree bit for bit without activation (tests/engine/test_gemm_f32.c);
+ * with one, each matches its own kernel set's activation.
  */
 #ifndef SENTI_ENGINE_GEMM_F32_H
 #define SENTI_ENGINE_GEMM_F32_H
 
 #include <stddef.h>
+
+#include "engine/kern.h"
 
 #define ENG_F32_NR 48 /* output channels per packed panel */
 
@@ -48,10 +51,11 @@ eng_f32_packed eng_f32_sub(const eng_f32_packed *w, size_t lo, size_t hi);
 
 typedef struct eng_f32_kern {
     const char *isa; /* "ref", "avx512" */
-    /* y (m, w->n) row stride ldy = x (m, w->k) row stride ldx . W^T + bias
-     * (w->n; may be NULL). Writes only y[i][0..w->n). */
+    /* y (m, w->n) row stride ldy = act(x (m, w->k) row stride ldx . W^T + bias)
+     * (bias w->n floats, may be NULL; act as the same set's eng_kern would
+     * apply it). Writes only y[i][0..w->n). */
     void (*gemm)(const float *x, size_t ldx, size_t m, const eng_f32_packed *w, const float *bias,
-                 float *y, size_t ldy);
+                 eng_act act, float *y, size_t ldy);
 } eng_f32_kern;
 
 const eng_f32_kern *eng_f32_ref(void);

@@ -12,14 +12,17 @@
 #include <immintrin.h>
 
 #include "engine/gemm_f32.h"
+#include "engine/simd_avx512.h"
 
 #define F32_MR 8
 #define F32_PF 8 /* prefetch distance in k steps */
 
-/* y[0..mr)[0..nv) of one panel; mr is a constant after inlining */
+/* y[0..mr)[0..nv) of one panel = act(x . panel + bias); mr is a constant
+ * after inlining. nlines lines of `next` are prefetched into L2, per_step a k step. */
 static inline __attribute__((always_inline)) void
-tile(int mr, const float *x, size_t ldx, const float *panel, size_t k, const float *bias, size_t nv,
-     float *y, size_t ldy, const float *next, size_t nlines, size_t per_step)
+tile(int mr, const float *x, size_t ldx, const float *panel, size_t k, const float *bias,
+     eng_act act, size_t nv, float *y, size_t ldy, const float *next, size_t nlines,
+     size_t per_step)
 {
     __m512 acc[F32_MR][3];
 #pragma GCC unroll 8
@@ -55,11 +58,12 @@ tile(int mr, const float *x, size_t ldx, const float *panel, size_t k, const flo
         for (int r = 0; r < mr; r++)
             _mm512_mask_storeu_ps(y + (size_t)r * ldy + c0, m, _mm512_add_ps(acc[r][j], bi));
     }
+    act_rows512(act, y, (size_t)mr, nv, ldy);
 }
 
 /* y (m, n) = x (m, k) . W^T + bias */
 static void gemm_avx512(const float *x, size_t ldx, size_t m, const eng_f32_packed *w,
-                        const float *bias, float *y, size_t ldy)
+                        const float *bias, eng_act act, float *y, size_t ldy)
 {
     const size_t k = w->k, tiles = (m + F32_MR - 1) / F32_MR;
     /* The first tile of a panel reads it from memory. The others compute from
@@ -76,14 +80,14 @@ static void gemm_avx512(const float *x, size_t ldx, size_t m, const eng_f32_pack
             float *yi = y + i * ldy + j;
             done += share;
             switch (m - i < F32_MR ? m - i : F32_MR) {
-            case 8: tile(8, xi, ldx, panel, k, b, nv, yi, ldy, next, share, per_step); break;
-            case 7: tile(7, xi, ldx, panel, k, b, nv, yi, ldy, next, share, per_step); break;
-            case 6: tile(6, xi, ldx, panel, k, b, nv, yi, ldy, next, share, per_step); break;
-            case 5: tile(5, xi, ldx, panel, k, b, nv, yi, ldy, next, share, per_step); break;
-            case 4: tile(4, xi, ldx, panel, k, b, nv, yi, ldy, next, share, per_step); break;
-            case 3: tile(3, xi, ldx, panel, k, b, nv, yi, ldy, next, share, per_step); break;
-            case 2: tile(2, xi, ldx, panel, k, b, nv, yi, ldy, next, share, per_step); break;
-            default: tile(1, xi, ldx, panel, k, b, nv, yi, ldy, next, share, per_step); break;
+            case 8: tile(8, xi, ldx, panel, k, b, act, nv, yi, ldy, next, share, per_step); break;
+            case 7: tile(7, xi, ldx, panel, k, b, act, nv, yi, ldy, next, share, per_step); break;
+            case 6: tile(6, xi, ldx, panel, k, b, act, nv, yi, ldy, next, share, per_step); break;
+            case 5: tile(5, xi, ldx, panel, k, b, act, nv, yi, ldy, next, share, per_step); break;
+            case 4: tile(4, xi, ldx, panel, k, b, act, nv, yi, ldy, next, share, per_step); break;
+            case 3: tile(3, xi, ldx, panel, k, b, act, nv, yi, ldy, next, share, per_step); break;
+            case 2: tile(2, xi, ldx, panel, k, b, act, nv, yi, ldy, next, share, per_step); break;
+            default: tile(1, xi, ldx, panel, k, b, act, nv, yi, ldy, next, share, per_step); break;
             }
         }
     }

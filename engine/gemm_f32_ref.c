@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "engine/gemm_f32.h"
+#include "engine/kern.h"
 
 size_t eng_f32_packed_floats(size_t n, size_t k)
 {
@@ -37,7 +38,7 @@ eng_f32_packed eng_f32_sub(const eng_f32_packed *w, size_t lo, size_t hi)
 
 /* y (m, n) = x (m, k) . W^T + bias, in the order gemm_f32.h states */
 static void gemm_ref(const float *x, size_t ldx, size_t m, const eng_f32_packed *w,
-                     const float *bias, float *y, size_t ldy)
+                     const float *bias, eng_act act, float *y, size_t ldy)
 {
     for (size_t i = 0; i < m; i++)
         for (size_t j = 0; j < w->n; j++) {
@@ -46,6 +47,7 @@ static void gemm_ref(const float *x, size_t ldx, size_t m, const eng_f32_packed 
             for (size_t c = 0; c < w->k; c++) acc = fmaf(x[i * ldx + c], col[c * ENG_F32_NR], acc);
             y[i * ldy + j] = bias ? acc + bias[j] : acc;
         }
+    eng_act_rows_ref(act, y, m, w->n, ldy);
 }
 
 static const eng_f32_kern f32_ref = {.isa = "ref", .gemm = gemm_ref};

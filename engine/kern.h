@@ -16,6 +16,15 @@
 
 #include "common/status.h"
 
+/* The activation a linear layer's epilogue may apply to its outputs
+ * (eng_linear, the fp32 and int8 GEMM kernels): fused, it costs no extra pass
+ * over the (rows, hidden) matrix. */
+typedef enum eng_act {
+    ENG_ACT_NONE = 0,
+    ENG_ACT_GELU, /* exactly eng_kern.gelu of the same kernel set */
+    ENG_ACT_RELU, /* max(x, 0); NaN -> 0 */
+} eng_act;
+
 typedef struct eng_kern {
     const char *isa; /* "ref", "avx2", "avx512" */
 
@@ -47,6 +56,10 @@ typedef struct eng_kern {
     /* floats of scratch attention needs for sequences of up to max_seq tokens */
     size_t (*attention_scratch)(size_t max_seq, size_t dh);
 } eng_kern;
+
+/* y (rows, n) row stride ld = act(y), with the ref set's gelu (the scalar
+ * epilogue of the GEMM kernels' _ref twins). */
+void eng_act_rows_ref(eng_act act, float *y, size_t rows, size_t n, size_t ld);
 
 const eng_kern *eng_kern_ref(void);
 /* NULL when the binary or the CPU lacks the instruction set. */

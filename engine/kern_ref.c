@@ -37,6 +37,19 @@ static void gelu_ref(float *x, size_t n)
     for (size_t i = 0; i < n; i++) x[i] = 0.5f * x[i] * (1.0f + erff(x[i] * (float)M_SQRT1_2));
 }
 
+void eng_act_rows_ref(eng_act act, float *y, size_t rows, size_t n, size_t ld)
+{
+    if (act == ENG_ACT_NONE) return;
+    for (size_t i = 0; i < rows; i++) {
+        float *yi = y + i * ld;
+        if (act == ENG_ACT_GELU)
+            gelu_ref(yi, n);
+        else
+            for (size_t j = 0; j < n; j++)
+                if (!(yi[j] > 0.0f)) yi[j] = 0.0f;
+    }
+}
+
 /* x (rows, dim) += bias (dim) */
 static void add_bias_ref(float *x, const float *bias, size_t rows, size_t dim)
 {

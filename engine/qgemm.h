@@ -27,7 +27,7 @@
  *   All three produce the same int32 sum (|sum| <= K * 128 * 127 < 2^31 for
  *   K <= SENTI_QGEMM_MAX_K), then the same float steps, so the outputs are
  *   bit-identical: y = (float)acc * (x_scale[m] * w_scale[n]) (+ bias[n]),
- *   one multiply then one add, no FMA.
+ *   one multiply then one add, no FMA (then the activation, if any).
  */
 #ifndef SENTI_ENGINE_QGEMM_H
 #define SENTI_ENGINE_QGEMM_H
@@ -36,6 +36,7 @@
 #include <stdint.h>
 
 #include "common/status.h"
+#include "engine/kern.h"
 
 /* int32 accumulation bound: K * 128 * 127 < 2^31 */
 #define SENTI_QGEMM_MAX_K 131071u
@@ -75,10 +76,12 @@ typedef struct eng_qgemm_kern {
     void (*quantize_rows)(const float *x, size_t m, size_t k, size_t ldx, uint8_t *xq,
                           size_t ldq, float *x_scale);
 
-    /* y (M, N) row stride ldy (floats) = dequant(xq (M, ldq) . W^T) + bias (N);
-     * bias may be NULL. Writes only y[m][0..N). */
+    /* y (M, N) row stride ldy (floats) = act(dequant(xq (M, ldq) . W^T) + bias
+     * (N)); bias may be NULL; act as the same set's eng_kern would apply it (so
+     * the ref's differs from the others' by the gelu rounding only). Writes only
+     * y[m][0..N). */
     void (*gemm)(const uint8_t *xq, size_t ldq, const float *x_scale, size_t m,
-                 const eng_qweights *w, const float *bias, float *y, size_t ldy);
+                 const eng_qweights *w, const float *bias, eng_act act, float *y, size_t ldy);
 } eng_qgemm_kern;
 
 const eng_qgemm_kern *eng_qgemm_ref(void);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "engine/qgemm.h"
+#include "engine/simd_avx2.h"
 
 #define QG_MR 2
 
@@ -33,7 +34,8 @@ static inline __m256i tail_mask(size_t rem)
 static inline __attribute__((always_inline)) void tile256(int mr, const uint8_t *xq, size_t ldq,
                                                           const float *xs, const int8_t *hp,
                                                           const eng_qweights *w, size_t n0,
-                                                          const float *bias, float *y, size_t ldy)
+                                                          const float *bias, eng_act act, float *y,
+                                                          size_t ldy)
 {
     const __m256i ones = _mm256_set1_epi16(1), flip = _mm256_set1_epi8((char)0x80);
     __m256i acc[QG_MR][4];
@@ -76,11 +78,12 @@ static inline __attribute__((always_inline)) void tile256(int mr, const uint8_t 
             else _mm256_maskstore_ps(dst, m, v);
         }
     }
+    act_rows256(act, y + n0, (size_t)mr, w->n - n0 < 32 ? w->n - n0 : 32, ldy);
 }
 
 /* y (M, N) = dequant(xq (M, K) . W8^T) + bias */
 static void gemm_avx2(const uint8_t *xq, size_t ldq, const float *x_scale, size_t m,
-                      const eng_qweights *w, const float *bias, float *y, size_t ldy)
+                      const eng_qweights *w, const float *bias, eng_act act, float *y, size_t ldy)
 {
     for (size_t n0 = 0; n0 < w->n; n0 += 32) {
         /* half panel: panel n0/64, blocks 2h and 2h+1 start at byte 128 h */
@@ -88,8 +91,8 @@ static void gemm_avx2(const uint8_t *xq, size_t ldq, const float *x_scale, size_
                            (n0 % ENG_QGEMM_PANEL) / 32 * 128;
         size_t i = 0;
         for (; i + QG_MR <= m; i += QG_MR)
-            tile256(QG_MR, xq + i * ldq, ldq, x_scale + i, hp, w, n0, bias, y + i * ldy, ldy);
-        if (i < m) tile256(1, xq + i * ldq, ldq, x_scale + i, hp, w, n0, bias, y + i * ldy, ldy);
+            tile256(QG_MR, xq + i * ldq, ldq, x_scale + i, hp, w, n0, bias, act, y + i * ldy, ldy);
+        if (i < m) tile256(1, xq + i * ldq, ldq, x_scale + i, hp, w, n0, bias, act, y + i * ldy, ldy);
     }
 }
 

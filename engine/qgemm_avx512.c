@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "engine/qgemm.h"
+#include "engine/simd_avx512.h"
 
 #define QG_MR 6
 
@@ -25,7 +26,7 @@ static inline __m512i bcast4(const uint8_t *p)
 static inline __attribute__((always_inline)) void tile512(int mr, const uint8_t *xq, size_t ldq,
                                                           const float *xs, const int8_t *panel,
                                                           const eng_qweights *w, size_t n0,
-                                                          const float *bias, float *y, size_t ldy)
+                                                          const float *bias, eng_act act, float *y, size_t ldy)
 {
     __m512i acc[QG_MR][4];
     #pragma GCC unroll 8
@@ -62,26 +63,29 @@ static inline __attribute__((always_inline)) void tile512(int mr, const uint8_t 
             _mm512_mask_storeu_ps(y + (size_t)r * ldy + c, m, v);
         }
     }
+    size_t nv = w->n - n0 < ENG_QGEMM_PANEL ? w->n - n0 : ENG_QGEMM_PANEL;
+    act_rows512(act, y + n0, (size_t)mr, nv, ldy);
 }
 
 /* y (M, N) = dequant(xq (M, K) . W8^T) + bias */
 static void gemm_avx512(const uint8_t *xq, size_t ldq, const float *x_scale, size_t m,
-                        const eng_qweights *w, const float *bias, float *y, size_t ldy)
+                        const eng_qweights *w, const float *bias, eng_act act, float *y,
+                        size_t ldy)
 {
     for (size_t n0 = 0; n0 < w->n; n0 += ENG_QGEMM_PANEL) {
         const int8_t *panel = w->w + n0 * w->kp;
         size_t i = 0;
         for (; i + QG_MR <= m; i += QG_MR)
-            tile512(QG_MR, xq + i * ldq, ldq, x_scale + i, panel, w, n0, bias, y + i * ldy, ldy);
+            tile512(QG_MR, xq + i * ldq, ldq, x_scale + i, panel, w, n0, bias, act, y + i * ldy, ldy);
         const uint8_t *q = xq + i * ldq;
         const float *s = x_scale + i;
         float *yi = y + i * ldy;
         switch (m - i) {
-        case 5: tile512(5, q, ldq, s, panel, w, n0, bias, yi, ldy); break;
-        case 4: tile512(4, q, ldq, s, panel, w, n0, bias, yi, ldy); break;
-        case 3: tile512(3, q, ldq, s, panel, w, n0, bias, yi, ldy); break;
-        case 2: tile512(2, q, ldq, s, panel, w, n0, bias, yi, ldy); break;
-        case 1: tile512(1, q, ldq, s, panel, w, n0, bias, yi, ldy); break;
+        case 5: tile512(5, q, ldq, s, panel, w, n0, bias, act, yi, ldy); break;
+        case 4: tile512(4, q, ldq, s, panel, w, n0, bias, act, yi, ldy); break;
+        case 3: tile512(3, q, ldq, s, panel, w, n0, bias, act, yi, ldy); break;
+        case 2: tile512(2, q, ldq, s, panel, w, n0, bias, act, yi, ldy); break;
+        case 1: tile512(1, q, ldq, s, panel, w, n0, bias, act, yi, ldy); break;
         default: break;
         }
     }

@@ -91,7 +91,7 @@ static void quantize_rows_ref(const float *x, size_t m, size_t k, size_t ldx, ui
 
 /* y (M, N) = dequant(xq (M, K) . W8^T) + bias */
 static void gemm_ref(const uint8_t *xq, size_t ldq, const float *x_scale, size_t m,
-                     const eng_qweights *w, const float *bias, float *y, size_t ldy)
+                     const eng_qweights *w, const float *bias, eng_act act, float *y, size_t ldy)
 {
     for (size_t i = 0; i < m; i++) {
         const uint8_t *qi = xq + i * ldq;
@@ -103,6 +103,7 @@ static void gemm_ref(const uint8_t *xq, size_t ldq, const float *x_scale, size_t
             y[i * ldy + n] = bias ? v + bias[n] : v;
         }
     }
+    eng_act_rows_ref(act, y, m, w->n, ldy);
 }
 
 static const eng_qgemm_kern qgemm_ref = {

@@ -8,6 +8,9 @@
 
 #include <immintrin.h>
 
+#include <stdint.h>
+
+#include "engine/kern.h"
 #include "engine/kern_internal.h"
 
 static inline float hsum256(__m256 v)
@@ -78,6 +81,24 @@ static inline __m256 gelu256(__m256 x)
     __m256 g2 = _mm256_mul_ps(h, f);
     __m256 small = _mm256_cmp_ps(a, one, _CMP_LT_OQ);
     return _mm256_blendv_ps(g2, g1, small);
+}
+
+/* y (rows, n) row stride ld = act(y), in place: the fused epilogue of the GEMM
+ * kernels, run on a tile just stored (still in L1). */
+static inline void act_rows256(eng_act act, float *y, size_t rows, size_t n, size_t ld)
+{
+    if (act == ENG_ACT_NONE) return;
+    static const int32_t tab[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+    for (size_t r = 0; r < rows; r++) {
+        float *yr = y + r * ld;
+        for (size_t c = 0; c < n; c += 8) {
+            size_t rem = n - c < 8 ? n - c : 8;
+            __m256i m = _mm256_loadu_si256((const __m256i *)(tab + 8 - rem));
+            __m256 v = _mm256_maskload_ps(yr + c, m);
+            v = act == ENG_ACT_GELU ? gelu256(v) : _mm256_max_ps(v, _mm256_setzero_ps()); /* NaN -> 0 */
+            _mm256_maskstore_ps(yr + c, m, v);
+        }
+    }
 }
 
 #endif

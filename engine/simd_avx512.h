@@ -8,6 +8,7 @@
 
 #include <immintrin.h>
 
+#include "engine/kern.h"
 #include "engine/kern_internal.h"
 
 static inline __m512 horner512(__m512 v, const float *c, int deg)
@@ -52,6 +53,25 @@ static inline __m512 gelu512(__m512 x)
     __m512 g2 = _mm512_mul_ps(h, f);
     __mmask16 small = _mm512_cmp_ps_mask(a, one, _CMP_LT_OQ);
     return _mm512_mask_blend_ps(small, g2, g1);
+}
+
+/* y (rows, n) row stride ld = act(y), in place: the fused epilogue of the GEMM
+ * kernels, run on a tile just stored (still in L1) rather than on the live
+ * accumulators, which would leave gelu512 too few registers. */
+static inline void act_rows512(eng_act act, float *y, size_t rows, size_t n, size_t ld)
+{
+    if (act == ENG_ACT_NONE) return;
+    const size_t full = n & ~(size_t)15;
+    const __mmask16 tm = (__mmask16)((1u << (n - full)) - 1u);
+    for (size_t r = 0; r < rows; r++) {
+        float *yr = y + r * ld;
+        for (size_t c = 0; c < n; c += 16) {
+            __mmask16 m = c < full ? (__mmask16)0xffff : tm;
+            __m512 v = _mm512_maskz_loadu_ps(m, yr + c);
+            v = act == ENG_ACT_GELU ? gelu512(v) : _mm512_max_ps(v, _mm512_setzero_ps()); /* NaN -> 0 */
+            _mm512_mask_storeu_ps(yr + c, m, v);
+        }
+    }
 }
 
 #endif

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "engine/gemm_f32.h"
+#include "tests/support/testutil.h"
 
 static uint64_t rng = 0x243F6A8885A308D3ull;
 static float frand(void)
@@ -70,8 +71,8 @@ static void run(const eng_f32_kern *kk, size_t m, size_t n, size_t k, int with_b
     prob_init(&p, m, n, k);
     float *y1 = out_buf(&p), *y2 = out_buf(&p);
     const float *bias = with_bias ? p.b : NULL;
-    eng_f32_ref()->gemm(p.x, p.ldx, m, &p.pw, bias, y1, p.ldy);
-    kk->gemm(p.x, p.ldx, m, &p.pw, bias, y2, p.ldy);
+    eng_f32_ref()->gemm(p.x, p.ldx, m, &p.pw, bias, ENG_ACT_NONE, y1, p.ldy);
+    kk->gemm(p.x, p.ldx, m, &p.pw, bias, ENG_ACT_NONE, y2, p.ldy);
     for (size_t i = 0; i < m; i++) {
         for (size_t j = 0; j < n; j++)
             if (memcmp(&y1[i * p.ldy + j], &y2[i * p.ldy + j], sizeof(float)) != 0) {
@@ -81,6 +82,17 @@ static void run(const eng_f32_kern *kk, size_t m, size_t n, size_t k, int with_b
                 fail();
             }
         for (size_t j = n; j < p.ldy; j++) assert_true(y2[i * p.ldy + j] == 12345.0f);
+    }
+    /* fused activations: exactly the plain product then the same set's activation */
+    for (int a = ENG_ACT_GELU; a <= ENG_ACT_RELU; a++) {
+        memcpy(y1, y2, m * p.ldy * sizeof *y1);
+        tu_act_rows(kk->isa, (eng_act)a, y1, m, n, p.ldy);
+        kk->gemm(p.x, p.ldx, m, &p.pw, bias, (eng_act)a, y2, p.ldy);
+        if (memcmp(y1, y2, m * p.ldy * sizeof *y1) != 0) {
+            fprintf(stderr, "%s m %zu n %zu k %zu: fused act %d differs\n", kk->isa, m, n, k, a);
+            fail();
+        }
+        kk->gemm(p.x, p.ldx, m, &p.pw, bias, ENG_ACT_NONE, y2, p.ldy);
     }
     free(y1), free(y2);
     prob_free(&p);
@@ -112,7 +124,7 @@ static void test_ref_vs_double(void **state)
         prob p;
         prob_init(&p, shapes[s][0], shapes[s][1], shapes[s][2]);
         float *y = out_buf(&p);
-        eng_f32_ref()->gemm(p.x, p.ldx, p.m, &p.pw, p.b, y, p.ldy);
+        eng_f32_ref()->gemm(p.x, p.ldx, p.m, &p.pw, p.b, ENG_ACT_NONE, y, p.ldy);
         for (size_t i = 0; i < p.m; i++)
             for (size_t j = 0; j < p.n; j++) {
                 double want = p.b[j], mag = fabs((double)p.b[j]);
@@ -142,12 +154,12 @@ static void test_sub_views(void **state)
         prob p;
         prob_init(&p, 11, 3 * ENG_F32_NR + 5, 70);
         float *whole = out_buf(&p), *parts = out_buf(&p);
-        kern[t]->gemm(p.x, p.ldx, p.m, &p.pw, p.b, whole, p.ldy);
+        kern[t]->gemm(p.x, p.ldx, p.m, &p.pw, p.b, ENG_ACT_NONE, whole, p.ldy);
         size_t cuts[] = {0, ENG_F32_NR, 3 * ENG_F32_NR, p.n};
         for (int c = 0; c < 3; c++) {
             eng_f32_packed sub = eng_f32_sub(&p.pw, cuts[c], cuts[c + 1]);
             assert_int_equal(sub.n, cuts[c + 1] - cuts[c]);
-            kern[t]->gemm(p.x, p.ldx, p.m, &sub, p.b + cuts[c], parts + cuts[c], p.ldy);
+            kern[t]->gemm(p.x, p.ldx, p.m, &sub, p.b + cuts[c], ENG_ACT_NONE, parts + cuts[c], p.ldy);
         }
         assert_memory_equal(whole, parts, p.m * p.ldy * sizeof(float));
         free(whole), free(parts);

@@ -96,8 +96,8 @@ static void run_exact(const eng_qgemm_kern *q, size_t m, size_t n, size_t k, int
 
     packed p = pack_or_fail(w8, ws, n, k);
     const float *b = with_bias ? bias : NULL;
-    ref->gemm(q1, ldq, xs1, m, &p.w, b, y1, ldy);
-    q->gemm(q1, ldq, xs1, m, &p.w, b, y2, ldy);
+    ref->gemm(q1, ldq, xs1, m, &p.w, b, ENG_ACT_NONE, y1, ldy);
+    q->gemm(q1, ldq, xs1, m, &p.w, b, ENG_ACT_NONE, y2, ldy);
     for (size_t i = 0; i < m * ldy; i++) {
         if (memcmp(&y1[i], &y2[i], sizeof y1[i]) != 0) {
             print_error("%s qgemm M %zu N %zu K %zu bias %d: y[%zu][%zu] = %.9g, ref %.9g\n",
@@ -105,6 +105,17 @@ static void run_exact(const eng_qgemm_kern *q, size_t m, size_t n, size_t k, int
                         (double)y1[i]);
             fail();
         }
+    }
+    /* fused activations: exactly the plain product then the same set's activation */
+    for (int a = ENG_ACT_GELU; a <= ENG_ACT_RELU; a++) {
+        memcpy(y1, y2, m * ldy * sizeof *y1);
+        tu_act_rows(q->isa, (eng_act)a, y1, m, n, ldy);
+        q->gemm(q1, ldq, xs1, m, &p.w, b, (eng_act)a, y2, ldy);
+        if (memcmp(y1, y2, m * ldy * sizeof *y1) != 0) {
+            print_error("%s qgemm M %zu N %zu K %zu: fused act %d differs\n", q->isa, m, n, k, a);
+            fail();
+        }
+        q->gemm(q1, ldq, xs1, m, &p.w, b, ENG_ACT_NONE, y2, ldy);
     }
     senti_free_aligned(p.buf);
     free(x), free(bias), free(ws), free(xs1), free(xs2), free(w8);
@@ -146,8 +157,8 @@ static void test_saturation_worst_case(void **state)
     }
     for (size_t i = 0; i < m; i++) memset(xq + i * ldq + k, 128, ldq - k);
     packed p = pack_or_fail(w8, ws, n, k);
-    eng_qgemm_ref()->gemm(xq, ldq, xs, m, &p.w, NULL, y1, n);
-    q->gemm(xq, ldq, xs, m, &p.w, NULL, y2, n);
+    eng_qgemm_ref()->gemm(xq, ldq, xs, m, &p.w, NULL, ENG_ACT_NONE, y1, n);
+    q->gemm(xq, ldq, xs, m, &p.w, NULL, ENG_ACT_NONE, y2, n);
     assert_memory_equal(y1, y2, sizeof y1);
     const float third = (float)(k / 3);
     const float want[4] = {(float)k * 127 * 127, -(float)k * 127 * 127,
@@ -176,7 +187,7 @@ static void run_accuracy(const eng_qgemm_kern *q, size_t m, size_t n, size_t k)
     wt_quantize_rows_int8(w, n, k, w8, ws);
     packed p = pack_or_fail(w8, ws, n, k);
     q->quantize_rows(x, m, k, k, xq, ldq, xs);
-    q->gemm(xq, ldq, xs, m, &p.w, bias, y, n);
+    q->gemm(xq, ldq, xs, m, &p.w, bias, ENG_ACT_NONE, y, n);
     double se = 0.0, sy = 0.0, worst = 0.0;
     for (size_t i = 0; i < m; i++) {
         for (size_t c = 0; c < n; c++) {
