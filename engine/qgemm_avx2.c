@@ -92,7 +92,8 @@ static void gemm_avx2(const uint8_t *xq, size_t ldq, const float *x_scale, size_
         size_t i = 0;
         for (; i + QG_MR <= m; i += QG_MR)
             tile256(QG_MR, xq + i * ldq, ldq, x_scale + i, hp, w, n0, bias, act, y + i * ldy, ldy);
-        if (i < m) tile256(1, xq + i * ldq, ldq, x_scale + i, hp, w, n0, bias, act, y + i * ldy, ldy);
+        if (i < m)
+            tile256(1, xq + i * ldq, ldq, x_scale + i, hp, w, n0, bias, act, y + i * ldy, ldy);
     }
 }
 

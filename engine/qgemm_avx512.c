@@ -5,7 +5,11 @@
  *
  * Blocking: one panel of 64 output channels (4 zmm of weights per group of 4 k,
  * kp * 64 bytes: 48 KiB at K = 768, resident in L1/L2) against QG_MR rows of
- * activations at a time: QG_MR x 4 int32 accumulators.
+ * activations at a time: QG_MR x 4 int32 accumulators. The first tile of a
+ * panel prefetches it QG_PF groups ahead; the later tiles (12 rows or more)
+ * bring the next panel into L2 meanwhile, so that fetching weights overlaps
+ * the arithmetic (DistilBERT-base, 2 threads: T=32 4.1 -> 3.7 ms, T=64
+ * 7.8 -> 6.9, T=128 15.9 -> 14.1).
  */
 #include <immintrin.h>
 #include <string.h>
@@ -14,6 +18,7 @@
 #include "engine/simd_avx512.h"
 
 #define QG_MR 6
+#define QG_PF 8 /* prefetch distance in groups of 4 k (256 bytes of a panel) */
 
 static inline __m512i bcast4(const uint8_t *p)
 {
@@ -23,10 +28,10 @@ static inline __m512i bcast4(const uint8_t *p)
 }
 
 /* y[0..mr)[n0..n0+64) for one panel; mr is a constant after inlining */
-static inline __attribute__((always_inline)) void tile512(int mr, const uint8_t *xq, size_t ldq,
-                                                          const float *xs, const int8_t *panel,
-                                                          const eng_qweights *w, size_t n0,
-                                                          const float *bias, eng_act act, float *y, size_t ldy)
+static inline __attribute__((always_inline)) void
+tile512(int mr, const uint8_t *xq, size_t ldq, const float *xs, const int8_t *panel,
+        const eng_qweights *w, size_t n0, const float *bias, eng_act act, float *y, size_t ldy,
+        const int8_t *next, size_t nlines, size_t per_step, int first)
 {
     __m512i acc[QG_MR][4];
     #pragma GCC unroll 8
@@ -36,6 +41,14 @@ static inline __attribute__((always_inline)) void tile512(int mr, const uint8_t 
     const size_t kg = w->kp / 4;
     for (size_t g = 0; g < kg; g++) {
         const int8_t *p = panel + g * 256;
+        if (first) { /* the panel QG_PF groups ahead, from memory or L3 */
+            _mm_prefetch((const char *)(p + QG_PF * 256), _MM_HINT_T0);
+            _mm_prefetch((const char *)(p + QG_PF * 256 + 64), _MM_HINT_T0);
+            _mm_prefetch((const char *)(p + QG_PF * 256 + 128), _MM_HINT_T0);
+            _mm_prefetch((const char *)(p + QG_PF * 256 + 192), _MM_HINT_T0);
+        }
+        for (size_t l = g * per_step; l < (g + 1) * per_step && l < nlines; l++)
+            _mm_prefetch((const char *)(next + 64 * l), _MM_HINT_T1);
         __m512i w0 = _mm512_load_si512(p), w1 = _mm512_load_si512(p + 64);
         __m512i w2 = _mm512_load_si512(p + 128), w3 = _mm512_load_si512(p + 192);
         #pragma GCC unroll 8
@@ -69,24 +82,38 @@ static inline __attribute__((always_inline)) void tile512(int mr, const uint8_t 
 
 /* y (M, N) = dequant(xq (M, K) . W8^T) + bias */
 static void gemm_avx512(const uint8_t *xq, size_t ldq, const float *x_scale, size_t m,
-                        const eng_qweights *w, const float *bias, eng_act act, float *y,
-                        size_t ldy)
+                        const eng_qweights *w, const float *bias, eng_act act, float *y, size_t ldy)
 {
+    /* (below 2 full tiles the later tiles are too short to hide the next
+     * panel's fetch: T=8 measured 1.36 -> 1.44 ms with it) */
+    const size_t tiles = (m + QG_MR - 1) / QG_MR, lines = m >= 2 * QG_MR ? w->kp : 0;
+    const size_t per_step = tiles > 1 ? (4 + tiles - 2) / (tiles - 1) : 0;
     for (size_t n0 = 0; n0 < w->n; n0 += ENG_QGEMM_PANEL) {
-        const int8_t *panel = w->w + n0 * w->kp;
-        size_t i = 0;
-        for (; i + QG_MR <= m; i += QG_MR)
-            tile512(QG_MR, xq + i * ldq, ldq, x_scale + i, panel, w, n0, bias, act, y + i * ldy, ldy);
-        const uint8_t *q = xq + i * ldq;
-        const float *s = x_scale + i;
-        float *yi = y + i * ldy;
-        switch (m - i) {
-        case 5: tile512(5, q, ldq, s, panel, w, n0, bias, act, yi, ldy); break;
-        case 4: tile512(4, q, ldq, s, panel, w, n0, bias, act, yi, ldy); break;
-        case 3: tile512(3, q, ldq, s, panel, w, n0, bias, act, yi, ldy); break;
-        case 2: tile512(2, q, ldq, s, panel, w, n0, bias, act, yi, ldy); break;
-        case 1: tile512(1, q, ldq, s, panel, w, n0, bias, act, yi, ldy); break;
-        default: break;
+        /* The first tile reads the panel; the others bring the next one in
+         * memory into L2 (past this view's end it is usually the caller's next
+         * chunk), a share of per_step lines per group of k each. */
+        const int8_t *panel = w->w + n0 * w->kp, *next = panel + ENG_QGEMM_PANEL * w->kp;
+        size_t done = 0;
+        for (size_t i = 0; i < m; i += QG_MR) {
+            size_t cap = per_step * (w->kp / 4);
+            size_t share = i == 0 ? 0 : lines - done < cap ? lines - done : cap;
+            const uint8_t *q = xq + i * ldq;
+            const float *s = x_scale + i;
+            float *yi = y + i * ldy;
+            const int8_t *nx = next + 64 * done;
+            done += share;
+            const int first = i == 0;
+#define QG_TILE(R)                                                                          \
+    tile512(R, q, ldq, s, panel, w, n0, bias, act, yi, ldy, nx, share, per_step, first)
+            switch (m - i < QG_MR ? m - i : QG_MR) {
+            case 6: QG_TILE(6); break;
+            case 5: QG_TILE(5); break;
+            case 4: QG_TILE(4); break;
+            case 3: QG_TILE(3); break;
+            case 2: QG_TILE(2); break;
+            default: QG_TILE(1); break;
+            }
+#undef QG_TILE
         }
     }
 }

@@ -95,7 +95,8 @@ static inline void act_rows256(eng_act act, float *y, size_t rows, size_t n, siz
             size_t rem = n - c < 8 ? n - c : 8;
             __m256i m = _mm256_loadu_si256((const __m256i *)(tab + 8 - rem));
             __m256 v = _mm256_maskload_ps(yr + c, m);
-            v = act == ENG_ACT_GELU ? gelu256(v) : _mm256_max_ps(v, _mm256_setzero_ps()); /* NaN -> 0 */
+            /* max(v, 0) returns its second operand, 0, when v is NaN */
+            v = act == ENG_ACT_GELU ? gelu256(v) : _mm256_max_ps(v, _mm256_setzero_ps());
             _mm256_maskstore_ps(yr + c, m, v);
         }
     }

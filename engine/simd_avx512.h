@@ -68,7 +68,8 @@ static inline void act_rows512(eng_act act, float *y, size_t rows, size_t n, siz
         for (size_t c = 0; c < n; c += 16) {
             __mmask16 m = c < full ? (__mmask16)0xffff : tm;
             __m512 v = _mm512_maskz_loadu_ps(m, yr + c);
-            v = act == ENG_ACT_GELU ? gelu512(v) : _mm512_max_ps(v, _mm512_setzero_ps()); /* NaN -> 0 */
+            /* max(v, 0) returns its second operand, 0, when v is NaN */
+            v = act == ENG_ACT_GELU ? gelu512(v) : _mm512_max_ps(v, _mm512_setzero_ps());
             _mm512_mask_storeu_ps(yr + c, m, v);
         }
     }
