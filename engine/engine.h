@@ -5,10 +5,13 @@
  * and sequence length, so eng_forward does not allocate.
  *
  * Weights: linear weights may be f32 or int8 (WT_DTYPE_I8_ROWSCALE, from
- * `senti convert --dtype int8`). int8 weights are packed once at model creation
- * for the int8 GEMM (the engine's only int8 copy; the wt_model's buffers, which
- * the model borrows, stay allocated too); activations are quantized per token at
- * run time, and layer norms, softmax, attention and GELU stay f32.
+ * `senti convert --dtype int8`). int8 weights, and with the AVX-512 kernel set
+ * f32 ones too, are packed once at model creation into the layout their GEMM
+ * kernel reads (engine/qgemm.h, engine/gemm_f32.h); eng_model_release_packed
+ * then frees the wt_model's copies. Other tensors (embeddings, biases, norms)
+ * are borrowed from the wt_model. int8 activations are quantized per token at
+ * run time; layer norms, softmax, attention and GELU stay f32. Attention is one
+ * fused kernel per (sequence, head): no T x T matrix leaves the cache.
  *
  * Threads: each model owns one pool of (threads - 1) workers plus the calling
  * thread, used by the linear layers (split by output channels), attention
