@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "engine/gemm_f32.h"
+#include "tests/support/act_expect.h"
 #include "tests/support/testutil.h"
 
 static uint64_t rng = 0x243F6A8885A308D3ull;

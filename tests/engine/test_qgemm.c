@@ -26,6 +26,7 @@
 #include "common/alloc.h"
 #include "engine/qgemm.h"
 #include "weights/weights.h"
+#include "tests/support/act_expect.h"
 #include "tests/support/testutil.h"
 
 typedef struct q_case {

@@ -7,8 +7,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "engine/kern.h"
-
 /* Root of ../shared (env SHARED, else "../shared" from the repo root). */
 const char *tu_shared(void);
 /* "<shared>/<rel>" in a static rotating buffer (valid for the next 7 calls). */
@@ -27,10 +25,6 @@ json_t **tu_read_jsonl(const char *path, size_t *n);
 char *tu_read_file(const char *path, size_t *len);
 /* Runs a shell command, captures stdout (caller frees) and exit status. */
 char *tu_run(const char *cmd, int *status);
-
-/* y (rows, n) row stride ld = act(y) as kernel set `isa` ("ref", "avx2",
- * "avx512") applies it: the expected result of a GEMM's fused epilogue. */
-void tu_act_rows(const char *isa, eng_act act, float *y, size_t rows, size_t n, size_t ld);
 
 /* xorshift32 test data: the same sequence on every run for a given seed (!= 0). */
 uint32_t tu_rand(uint32_t *state);
