@@ -208,7 +208,6 @@ int cli_cmd_bench(int argc, char **argv)
         goto fail;
     }
     uint32_t state_b = max_b > max_tb ? max_b : max_tb;
-    if (eng_state_create(m, state_b, max_t, &s, &err) != SENTI_OK) goto fail;
     int32_t cls = tok_token_to_id(tok, c->tok.cls_token), sep = tok_token_to_id(tok, c->tok.sep_token);
     ids = senti_calloc((size_t)state_b * max_t, sizeof *ids);
     rows = senti_calloc(state_b, sizeof *rows);
@@ -234,6 +233,7 @@ int cli_cmd_bench(int argc, char **argv)
         uint32_t T = max_t < 32 ? max_t : 32;
         if (eng_model_create(w, &ro, &mref, &err) != SENTI_OK) goto fail;
         if (eng_state_create(mref, 1, T, &sref, &err) != SENTI_OK) goto fail;
+        if (eng_state_create(m, 1, T, &s, &err) != SENTI_OK) goto fail;
         make_ids(ids, T, c->vocab_size, cls, sep, &rng);
         const int32_t *row = ids;
         if (eng_forward(m, s, 1, &row, &T, logits, &err) != SENTI_OK) goto fail;
@@ -250,11 +250,14 @@ int cli_cmd_bench(int argc, char **argv)
         /* the reference engine borrows w's weights: gone before they are released */
         eng_state_free(sref);
         eng_model_free(mref);
-        sref = NULL, mref = NULL;
+        eng_state_free(s);
+        sref = NULL, mref = NULL, s = NULL;
     }
-    /* as serve, predict and eval do (cli_model_load): the engine's packed copy only */
+    /* as serve, predict and eval do (cli_model_load): the engine's packed copy only;
+     * RSS measured before the activations are allocated, as before */
     eng_model_release_packed(m, w);
     rss_loaded = bench_rss();
+    if (eng_state_create(m, state_b, max_t, &s, &err) != SENTI_OK) goto fail;
 
     char cpu[256], flags[256];
     bench_cpu_info(cpu, sizeof cpu, flags, sizeof flags);
