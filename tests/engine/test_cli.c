@@ -195,6 +195,46 @@ static void test_eval_sst2_dev(void **state)
     free(out);
 }
 
+/* senti bench --json: the correctness check ran and passed, every requested
+ * length has a timed row, and RSS after load (the engine's packed weights,
+ * before activations) is below the process peak. Times are not judged. */
+static void test_bench_json(void **state)
+{
+    (void)state;
+    need_binary();
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd,
+             "'%s' bench --model '%s' --threads 2 --seq 8,20 --batch 1,2 --seconds 0.05 --json",
+             tu_senti_bin(), model);
+    int status = -1;
+    char *out = tu_run(cmd, &status);
+    assert_non_null(out);
+    assert_int_equal(status, 0);
+    json_error_t jerr;
+    json_t *doc = json_loads(out, 0, &jerr);
+    if (!doc) fail_msg("not JSON (%s): %s", jerr.text, out);
+    double check = json_real_value(json_object_get(doc, "check_max_diff"));
+    assert_true(check >= 0.0 && check <= 1e-3);
+    double rss = json_real_value(json_object_get(doc, "rss_after_load_mb"));
+    double peak = json_real_value(json_object_get(doc, "peak_rss_mb"));
+    assert_true(rss > 1.0 && rss <= peak);
+    json_t *res = json_object_get(doc, "results");
+    assert_int_equal(json_array_size(res), 4); /* 2 lengths x 2 batch sizes */
+    static const int want[4][2] = {{8, 1}, {20, 1}, {8, 2}, {20, 2}};
+    for (size_t i = 0; i < 4; i++) {
+        json_t *r = json_array_get(res, i);
+        int seq = (int)json_integer_value(json_object_get(r, "seq"));
+        int batch = (int)json_integer_value(json_object_get(r, "batch"));
+        int found = 0;
+        for (int k = 0; k < 4; k++) found |= want[k][0] == seq && want[k][1] == batch;
+        assert_true(found);
+        assert_true(json_real_value(json_object_get(r, "median_ms")) > 0.0);
+        assert_true(json_integer_value(json_object_get(r, "runs")) >= 5);
+    }
+    json_decref(doc);
+    free(out);
+}
+
 /* convert --dtype int8, then eval the int8 file alone and against the fp32 model. */
 static void test_eval_int8_reference(void **state)
 {
@@ -263,6 +303,7 @@ int main(void)
         cmocka_unit_test(test_eval_sst2_dev),
         cmocka_unit_test(test_eval_bad_rows),
         cmocka_unit_test(test_eval_int8_reference),
+        cmocka_unit_test(test_bench_json),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
