@@ -43,8 +43,9 @@ bool cli_model_load(const char *cmd, const char *path, const eng_options *opt, c
         cli_model_free(out);
         return false;
     }
-    /* The engine keeps its own packed copy of the f32 linear weights: drop the
-     * file's (out->w still serves config, vocabulary and metadata). */
+    /* The engine keeps its own packed copy of the linear weights (int8, and f32
+     * with AVX-512): drop the file's (out->w still serves config, vocabulary and
+     * metadata). */
     eng_model_release_packed(out->m, out->w);
     const wt_config *c = wt_model_config(out->w);
     uint32_t max_len = tok_max_length(out->tok);
