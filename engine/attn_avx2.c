@@ -27,13 +27,6 @@ static inline size_t round16(size_t n)
     return (n + 15) & ~(size_t)15;
 }
 
-/* -1 in lanes [0, rem) of an 8-lane vector, 0 elsewhere; rem in 0..8 */
-static inline __m256i tail_mask(size_t rem)
-{
-    static const int32_t tab[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
-    return _mm256_loadu_si256((const __m256i *)(tab + 8 - rem));
-}
-
 size_t eng_attn_scratch_avx2(size_t max_seq, size_t dh)
 {
     size_t tp = round16(max_seq), dp = round16(dh);

@@ -33,12 +33,6 @@ static inline size_t round16(size_t n)
     return (n + 15) & ~(size_t)15;
 }
 
-/* lanes [0, rem) of a 16-lane vector, rem in 0..16 */
-static inline __mmask16 lane_mask(size_t rem)
-{
-    return (__mmask16)((1u << rem) - 1u);
-}
-
 size_t eng_attn_scratch_avx512(size_t max_seq, size_t dh)
 {
     size_t tp = round16(max_seq), dp = round16(dh);
@@ -163,7 +157,7 @@ static pv_fn *const pv_tab[ATTN_R][ATTN_NV] = {
 static float exp_row(float *x, size_t n, float mxs)
 {
     const size_t full = n & ~(size_t)15;
-    const __mmask16 m = lane_mask(n - full);
+    const __mmask16 m = tail_mask(n - full);
     const __m512 mx = _mm512_set1_ps(mxs);
     __m512 acc = _mm512_setzero_ps();
     for (size_t j = 0; j < full; j += 16) {
@@ -223,7 +217,7 @@ static void transpose_k(const float *k, size_t ld, size_t T, size_t dh, float *k
                 _mm_prefetch((const char *)(k + j * ld + d), _MM_HINT_T0);
         for (size_t d0 = 0; d0 < dh; d0 += 16) {
             const size_t nd = dh - d0 < 16 ? dh - d0 : 16;
-            const __mmask16 md = lane_mask(nd);
+            const __mmask16 md = tail_mask(nd);
             __m512 r[16];
             for (size_t j = 0; j < 16; j++)
                 r[j] = j0 + j < T ? _mm512_maskz_loadu_ps(md, k + (j0 + j) * ld + d0)
@@ -238,7 +232,7 @@ static void transpose_k(const float *k, size_t ld, size_t T, size_t dh, float *k
 static void copy_v(const float *v, size_t ld, size_t T, size_t dh, float *vc, size_t dp)
 {
     const size_t full = dh & ~(size_t)15;
-    const __mmask16 m = lane_mask(dh - full);
+    const __mmask16 m = tail_mask(dh - full);
     for (size_t j = 0; j < T; j++) {
         const float *vj = v + j * ld;
         float *cj = vc + j * dp;
@@ -265,7 +259,7 @@ void eng_attn_avx512(const float *q, const float *k, const float *v, size_t ld, 
             size_t nv = (tp - j0) / 16 < ATTN_NV ? (tp - j0) / 16 : ATTN_NV;
             size_t rem = T - (j0 + 16 * (nv - 1)); /* keys from the last vector on */
             qk_tab[R - 1][nv - 1](q + i0 * ld, ld, kt + j0 * dh, tp, dh, scale, s + j0, rmax,
-                                  lane_mask(rem < 16 ? rem : 16));
+                                  tail_mask(rem < 16 ? rem : 16));
         }
         for (size_t r = 0; r < R; r++)
             inv[r] = exp_row(s + r * tp, T, _mm512_reduce_max_ps(_mm512_loadu_ps(rmax + 16 * r)));
@@ -273,7 +267,7 @@ void eng_attn_avx512(const float *q, const float *k, const float *v, size_t ld, 
             size_t nv = (dp - c0) / 16 < ATTN_NV ? (dp - c0) / 16 : ATTN_NV;
             size_t rem = dh - (c0 + 16 * (nv - 1)); /* columns from the last vector on */
             pv_tab[R - 1][nv - 1](s, tp, vc + c0, dp, T, inv, ctx + i0 * ldc + c0, ldc,
-                                  lane_mask(rem < 16 ? rem : 16));
+                                  tail_mask(rem < 16 ? rem : 16));
         }
     }
 }

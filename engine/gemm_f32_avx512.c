@@ -52,7 +52,7 @@ tile(int mr, const float *x, size_t ldx, const float *panel, size_t k, const flo
     for (int j = 0; j < 3; j++) {
         size_t c0 = 16 * (size_t)j;
         if (c0 >= nv) break;
-        __mmask16 m = nv - c0 >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (nv - c0)) - 1u);
+        __mmask16 m = tail_mask(nv - c0);
         __m512 bi = bias ? _mm512_maskz_loadu_ps(m, bias + c0) : _mm512_setzero_ps();
 #pragma GCC unroll 8
         for (int r = 0; r < mr; r++)

@@ -14,13 +14,6 @@
 #include "engine/kern_internal.h"
 #include "engine/simd_avx2.h"
 
-/* -1 in lanes [0, rem) of an 8-lane tail, 0 elsewhere */
-static inline __m256i tail_mask(size_t rem)
-{
-    static const int32_t tab[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
-    return _mm256_loadu_si256((const __m256i *)(tab + 8 - rem));
-}
-
 /* y (rows, dim) = LN(x + r) * gamma + beta */
 static void add_layernorm_avx2(float *y, const float *x, const float *r, const float *gamma,
                                const float *beta, size_t rows, size_t dim, float eps)

@@ -17,8 +17,6 @@
 #include "engine/kern_internal.h"
 #include "engine/simd_avx512.h"
 
-/* lanes [0, rem) of a 16-lane tail */
-static inline __mmask16 tail_mask(size_t rem) { return (__mmask16)((1u << rem) - 1u); }
 
 /* y (rows, dim) = LN(x + r) * gamma + beta */
 static void add_layernorm_avx512(float *y, const float *x, const float *r, const float *gamma,

@@ -23,13 +23,6 @@ static inline __m256i bcast4(const uint8_t *p)
     return _mm256_set1_epi32(v);
 }
 
-/* -1 in lanes [0, rem) of 8 */
-static inline __m256i tail_mask(size_t rem)
-{
-    static const int32_t tab[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
-    return _mm256_loadu_si256((const __m256i *)(tab + 8 - (rem > 8 ? 8 : rem)));
-}
-
 /* y[0..mr)[n0..n0+32) from the half panel at hp; mr is a constant after inlining */
 static inline __attribute__((always_inline)) void tile256(int mr, const uint8_t *xq, size_t ldq,
                                                           const float *xs, const int8_t *hp,

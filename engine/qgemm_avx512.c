@@ -64,7 +64,7 @@ tile512(int mr, const uint8_t *xq, size_t ldq, const float *xs, const int8_t *pa
     for (int b = 0; b < 4; b++) {
         size_t c = n0 + 16 * (size_t)b;
         if (c >= w->n) break;
-        __mmask16 m = w->n - c >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (w->n - c)) - 1u);
+        __mmask16 m = tail_mask(w->n - c);
         __m512i comp = _mm512_loadu_si512(w->comp + c);
         __m512 sc = _mm512_loadu_ps(w->scale + c);
         __m512 bi = bias ? _mm512_maskz_loadu_ps(m, bias + c) : _mm512_setzero_ps();
@@ -123,7 +123,7 @@ static void quantize_rows_avx512(const float *x, size_t m, size_t k, size_t ldx,
                                  size_t ldq, float *x_scale)
 {
     const size_t full = k & ~(size_t)15;
-    const __mmask16 tm = (__mmask16)((1u << (k - full)) - 1u);
+    const __mmask16 tm = tail_mask(k - full);
     for (size_t i = 0; i < m; i++) {
         const float *xi = x + i * ldx;
         uint8_t *qi = xq + i * ldq;

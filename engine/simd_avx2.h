@@ -13,6 +13,13 @@
 #include "engine/kern.h"
 #include "engine/kern_internal.h"
 
+/* -1 in lanes [0, rem) of an 8-lane vector, 0 elsewhere; rem > 8 counts as 8 */
+static inline __m256i tail_mask(size_t rem)
+{
+    static const int32_t tab[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+    return _mm256_loadu_si256((const __m256i *)(tab + 8 - (rem > 8 ? 8 : rem)));
+}
+
 static inline float hsum256(__m256 v)
 {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -88,12 +95,10 @@ static inline __m256 gelu256(__m256 x)
 static inline void act_rows256(eng_act act, float *y, size_t rows, size_t n, size_t ld)
 {
     if (act == ENG_ACT_NONE) return;
-    static const int32_t tab[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
     for (size_t r = 0; r < rows; r++) {
         float *yr = y + r * ld;
         for (size_t c = 0; c < n; c += 8) {
-            size_t rem = n - c < 8 ? n - c : 8;
-            __m256i m = _mm256_loadu_si256((const __m256i *)(tab + 8 - rem));
+            __m256i m = tail_mask(n - c);
             __m256 v = _mm256_maskload_ps(yr + c, m);
             /* max(v, 0) returns its second operand, 0, when v is NaN */
             v = act == ENG_ACT_GELU ? gelu256(v) : _mm256_max_ps(v, _mm256_setzero_ps());

@@ -11,6 +11,12 @@
 #include "engine/kern.h"
 #include "engine/kern_internal.h"
 
+/* lanes [0, rem) of a 16-lane vector; rem in 0..16 (16: all) */
+static inline __mmask16 tail_mask(size_t rem)
+{
+    return rem >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << rem) - 1u);
+}
+
 static inline __m512 horner512(__m512 v, const float *c, int deg)
 {
     __m512 r = _mm512_set1_ps(c[deg]);
@@ -61,12 +67,10 @@ static inline __m512 gelu512(__m512 x)
 static inline void act_rows512(eng_act act, float *y, size_t rows, size_t n, size_t ld)
 {
     if (act == ENG_ACT_NONE) return;
-    const size_t full = n & ~(size_t)15;
-    const __mmask16 tm = (__mmask16)((1u << (n - full)) - 1u);
     for (size_t r = 0; r < rows; r++) {
         float *yr = y + r * ld;
         for (size_t c = 0; c < n; c += 16) {
-            __mmask16 m = c < full ? (__mmask16)0xffff : tm;
+            __mmask16 m = tail_mask(n - c);
             __m512 v = _mm512_maskz_loadu_ps(m, yr + c);
             /* max(v, 0) returns its second operand, 0, when v is NaN */
             v = act == ENG_ACT_GELU ? gelu512(v) : _mm512_max_ps(v, _mm512_setzero_ps());
