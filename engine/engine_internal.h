@@ -45,17 +45,6 @@ void eng_pool_run(eng_pool *p, int nt, int chunks, eng_task_fn fn, void *arg);
 void eng_split(size_t n, size_t unit, int part, int parts, size_t *lo, size_t *hi);
 
 /* --- the one GEMM entry point (gemm.c) ----------------------------------- */
-typedef enum eng_gemm_trans {
-    ENG_GEMM_NN = 0, /* C = A B     : A (m,k), B (k,n) */
-    ENG_GEMM_NT = 1, /* C = A B^T   : A (m,k), B (n,k) (PyTorch Linear weight layout) */
-} eng_gemm_trans;
-
-/* C (m,n) = A op(B) [+ bias (n), broadcast over rows]. Row-major, leading
- * dimensions in floats. C must not alias A or B. Single-threaded (OpenBLAS
- * runs with one thread: the engine pool does the threading). */
-void eng_gemm_f32(eng_gemm_trans tr, size_t m, size_t n, size_t k, const float *a, size_t lda,
-                  const float *b, size_t ldb, const float *bias, float *c, size_t ldc);
-
 /* A linear layer y = x W^T + b, W (out, in), in one of two forms. */
 typedef struct eng_lin {
     size_t out, in;

@@ -10,8 +10,7 @@
  *   - f32 otherwise: OpenBLAS sgemm, one block of rows per thread with all
  *     output channels (OpenBLAS itself runs with one thread, so the pool and
  *     OpenBLAS never oversubscribe).
- * eng_gemm_f32 is the plain single-threaded OpenBLAS product (the non-packed
- * path above).
+ * blas_linear is the single-threaded OpenBLAS product of that last path.
  */
 #include <cblas.h>
 #include <stdbool.h>
@@ -19,9 +18,11 @@
 
 #include "engine/engine_internal.h"
 
-/* C (m,n) = A (m,k) op(B) [+ bias (n)] */
-void eng_gemm_f32(eng_gemm_trans tr, size_t m, size_t n, size_t k, const float *a, size_t lda,
-                  const float *b, size_t ldb, const float *bias, float *c, size_t ldc)
+/* C (m,n) = A (m,k) B^T [+ bias (n)], B (n,k) (PyTorch Linear layout), with
+ * single-threaded OpenBLAS (the engine pool does the threading). Row-major,
+ * leading dimensions in floats; C must not alias A or B. */
+static void blas_linear(size_t m, size_t n, size_t k, const float *a, size_t lda, const float *b,
+                        size_t ldb, const float *bias, float *c, size_t ldc)
 {
     if (m == 0 || n == 0) return;
     float beta = 0.0f;
@@ -33,15 +34,11 @@ void eng_gemm_f32(eng_gemm_trans tr, size_t m, size_t n, size_t k, const float *
     if (m == 1) {
         /* One row (batch-1 classifier head, 1-token inputs): a matrix-vector
          * product skips the packing sgemm does, about 3x faster at this size. */
-        if (tr == ENG_GEMM_NT)
-            cblas_sgemv(CblasRowMajor, CblasNoTrans, (blasint)n, (blasint)k, 1.0f, b, (blasint)ldb,
-                        a, 1, beta, c, 1);
-        else
-            cblas_sgemv(CblasRowMajor, CblasTrans, (blasint)k, (blasint)n, 1.0f, b, (blasint)ldb, a,
-                        1, beta, c, 1);
+        cblas_sgemv(CblasRowMajor, CblasNoTrans, (blasint)n, (blasint)k, 1.0f, b, (blasint)ldb, a,
+                    1, beta, c, 1);
         return;
     }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, tr == ENG_GEMM_NT ? CblasTrans : CblasNoTrans,
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
                 (blasint)m, (blasint)n, (blasint)k, 1.0f, a, (blasint)lda, b, (blasint)ldb, beta, c,
                 (blasint)ldc);
 }
@@ -154,8 +151,8 @@ static void f32_task(void *arg, int chunk, int chunks, int thread)
     }
     eng_split(j->rows, 8, chunk, chunks, &lo, &hi);
     if (hi <= lo) return;
-    eng_gemm_f32(ENG_GEMM_NT, hi - lo, L->out, L->in, j->x + lo * L->in, L->in, L->w, L->in, L->b,
-                 j->y + lo * L->out, L->out);
+    blas_linear(hi - lo, L->out, L->in, j->x + lo * L->in, L->in, L->w, L->in, L->b,
+                j->y + lo * L->out, L->out);
     /* the activation of the model's own kernel set, as the fused epilogues apply it */
     if (j->act == ENG_ACT_GELU)
         j->m->kern->gelu(j->y + lo * L->out, (hi - lo) * L->out);
