@@ -64,10 +64,15 @@ void bench_summarize(double *samples, size_t n, bench_stats *out)
 
 double bench_distilbert_flops(uint32_t T, uint32_t dim, uint32_t hidden, uint32_t layers)
 {
+    if (layers == 0) return 0.0;
     double t = T, d = dim, h = hidden;
     double linear = 2.0 * t * (4.0 * d * d + 2.0 * d * h); /* q,k,v,out + lin1,lin2 */
     double attn = 2.0 * 2.0 * t * t * d;                    /* QK^T and PV over all heads */
-    return (double)layers * (linear + attn) + 2.0 * (d * d + 2.0 * d); /* + classifier head */
+    /* the last layer: k, v for every token; q, out, lin1, lin2 and the
+     * attention products for the [CLS] row */
+    double last = 2.0 * t * 2.0 * d * d + 2.0 * (2.0 * d * d + 2.0 * d * h) + 2.0 * 2.0 * t * d;
+    return (double)(layers - 1) * (linear + attn) + last +
+           2.0 * (d * d + 2.0 * d); /* + classifier head */
 }
 
 void bench_cpu_info(char *name, size_t name_cap, char *flags, size_t flags_cap)

@@ -21,7 +21,9 @@ typedef struct bench_stats {
 void bench_summarize(double *samples, size_t n, bench_stats *out);
 
 /* Floating-point operations of one DistilBERT forward for a T-token sequence
- * (multiply-add counted as 2): linear layers plus attention products. */
+ * as the engine runs it by default (multiply-add counted as 2): linear layers
+ * plus attention products, the last layer for the [CLS] row only (keys and
+ * values for every token; engine.h, eng_state_keep_hidden). */
 double bench_distilbert_flops(uint32_t T, uint32_t dim, uint32_t hidden, uint32_t layers);
 
 /* CPU model name and the SIMD flags that matter here, for stamping results. */

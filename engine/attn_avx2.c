@@ -193,9 +193,11 @@ static void transpose_k(const float *k, size_t ld, size_t T, size_t dh, float *k
     }
 }
 
-/* ctx (T, dh) stride ldc = softmax(scale q k^T) v; q, k, v (T, dh) stride ld */
-void eng_attn_avx2(const float *q, const float *k, const float *v, size_t ld, size_t T, size_t dh,
-                   float scale, float *ctx, size_t ldc, float *scratch)
+/* ctx (nq, dh) stride ldc = softmax(scale q k^T) v; q (nq, dh) stride ldq,
+ * k, v (T, dh) stride ld */
+void eng_attn_avx2(const float *q, size_t ldq, size_t nq, const float *k, const float *v,
+                   size_t ld, size_t T, size_t dh, float scale, float *ctx, size_t ldc,
+                   float *scratch)
 {
     const size_t tp = round16(T), dp = round16(dh);
     float *kt = scratch, *vc = kt + dh * tp, *s = vc + tp * dp;
@@ -207,10 +209,10 @@ void eng_attn_avx2(const float *q, const float *k, const float *v, size_t ld, si
         memset(vc + j * dp + dh, 0, (dp - dh) * sizeof *vc);
     }
 
-    for (size_t i0 = 0; i0 < T; i0 += ATTN_R) {
-        const size_t R = T - i0 < ATTN_R ? T - i0 : ATTN_R;
+    for (size_t i0 = 0; i0 < nq; i0 += ATTN_R) {
+        const size_t R = nq - i0 < ATTN_R ? nq - i0 : ATTN_R;
         for (size_t j0 = 0; j0 < tp; j0 += 16)
-            qk_tab[R - 1](q + i0 * ld, ld, kt + j0 * dh, tp, dh, scale, s + j0);
+            qk_tab[R - 1](q + i0 * ldq, ldq, kt + j0 * dh, tp, dh, scale, s + j0);
         for (size_t r = 0; r < R; r++) inv[r] = exp_row(s + r * tp, T);
         for (size_t c0 = 0; c0 < dp; c0 += 16)
             pv_tab[R - 1](s, tp, vc + c0, dp, T, inv, ctx + i0 * ldc + c0, ldc,

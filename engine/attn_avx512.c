@@ -241,9 +241,11 @@ static void copy_v(const float *v, size_t ld, size_t T, size_t dh, float *vc, si
     }
 }
 
-/* ctx (T, dh) stride ldc = softmax(scale q k^T) v; q, k, v (T, dh) stride ld */
-void eng_attn_avx512(const float *q, const float *k, const float *v, size_t ld, size_t T, size_t dh,
-                     float scale, float *ctx, size_t ldc, float *scratch)
+/* ctx (nq, dh) stride ldc = softmax(scale q k^T) v; q (nq, dh) stride ldq,
+ * k, v (T, dh) stride ld */
+void eng_attn_avx512(const float *q, size_t ldq, size_t nq, const float *k, const float *v,
+                     size_t ld, size_t T, size_t dh, float scale, float *ctx, size_t ldc,
+                     float *scratch)
 {
     const size_t tp = round16(T), dp = round16(dh);
     float *kt = scratch, *vc = kt + dh * tp, *s = vc + tp * dp, *rmax = s + ATTN_R * tp;
@@ -252,13 +254,13 @@ void eng_attn_avx512(const float *q, const float *k, const float *v, size_t ld, 
     transpose_k(k, ld, T, dh, kt, tp);
     copy_v(v, ld, T, dh, vc, dp);
 
-    for (size_t i0 = 0; i0 < T; i0 += ATTN_R) {
-        const size_t R = T - i0 < ATTN_R ? T - i0 : ATTN_R;
+    for (size_t i0 = 0; i0 < nq; i0 += ATTN_R) {
+        const size_t R = nq - i0 < ATTN_R ? nq - i0 : ATTN_R;
         for (size_t r = 0; r < R; r++) _mm512_storeu_ps(rmax + 16 * r, _mm512_set1_ps(-INFINITY));
         for (size_t j0 = 0; j0 < tp; j0 += 16 * ATTN_NV) {
             size_t nv = (tp - j0) / 16 < ATTN_NV ? (tp - j0) / 16 : ATTN_NV;
             size_t rem = T - (j0 + 16 * (nv - 1)); /* keys from the last vector on */
-            qk_tab[R - 1][nv - 1](q + i0 * ld, ld, kt + j0 * dh, tp, dh, scale, s + j0, rmax,
+            qk_tab[R - 1][nv - 1](q + i0 * ldq, ldq, kt + j0 * dh, tp, dh, scale, s + j0, rmax,
                                   tail_mask(rem < 16 ? rem : 16));
         }
         for (size_t r = 0; r < R; r++)

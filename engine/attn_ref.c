@@ -1,7 +1,8 @@
 /* engine/attn_ref.c - scalar reference of the fused attention kernel: the
  * definition of correct for attn_avx2.c and attn_avx512.c.
  *
- * One head of one sequence, query row by query row:
+ * One head of one sequence, query row by query row (each row on its own, so
+ * any subset of the queries gives the same rows):
  *   s (T)      = scale * (q_i K^T)  (float, summed over d in order)
  *   e (T)      = exp(s - max s), inv = 1 / sum e   (softmax_rows_ref's steps)
  *   ctx_i (dh) = inv * (e V)        (float, summed over keys in order)
@@ -21,13 +22,15 @@ size_t eng_attn_scratch_ref(size_t max_seq, size_t dh)
     return max_seq; /* one row of scores */
 }
 
-/* ctx (T, dh) stride ldc = softmax(scale q k^T) v; q, k, v (T, dh) stride ld */
-void eng_attn_ref(const float *q, const float *k, const float *v, size_t ld, size_t T, size_t dh,
-                  float scale, float *ctx, size_t ldc, float *scratch)
+/* ctx (nq, dh) stride ldc = softmax(scale q k^T) v; q (nq, dh) stride ldq,
+ * k, v (T, dh) stride ld */
+void eng_attn_ref(const float *q, size_t ldq, size_t nq, const float *k, const float *v,
+                  size_t ld, size_t T, size_t dh, float scale, float *ctx, size_t ldc,
+                  float *scratch)
 {
     float *p = scratch;
-    for (size_t i = 0; i < T; i++) {
-        const float *qi = q + i * ld;
+    for (size_t i = 0; i < nq; i++) {
+        const float *qi = q + i * ldq;
         float mx = -INFINITY;
         for (size_t j = 0; j < T; j++) {
             const float *kj = k + j * ld;

@@ -62,6 +62,16 @@ typedef struct eng_lin {
  * epilogues (OpenBLAS: applied to each thread's block right after it). */
 void eng_linear(const eng_model *m, eng_state *s, float *y, const float *x, size_t rows,
                 const eng_lin *L, eng_act act);
+/* The same with y rows ldy floats apart (ldy >= L->out; columns past L->out
+ * untouched). */
+void eng_linear_ld(const eng_model *m, eng_state *s, float *y, size_t ldy, const float *x,
+                   size_t rows, const eng_lin *L, eng_act act);
+
+/* *out = the output channels [lo, hi) of L as a layer of their own (same input,
+ * a view into L's weights and bias). False, *out untouched, when lo >= hi,
+ * hi > L->out, or L's packed form cannot be cut at lo (not a panel boundary:
+ * ENG_F32_NR for f32 packed, ENG_QGEMM_PANEL for int8). */
+bool eng_lin_cols(const eng_lin *L, size_t lo, size_t hi, eng_lin *out);
 
 /* --- model (model.c) ------------------------------------------------------ */
 typedef struct eng_layer {
@@ -111,7 +121,9 @@ struct eng_state {
     float *cls;        /* (max_batch, D) [CLS] rows, then pre_classifier output */
     float *pre;        /* (max_batch, D) */
     size_t *offsets;   /* (max_batch + 1) first packed row of each sequence */
-    uint32_t n_last;   /* sequences of the last successful eng_forward (0: none) */
+    uint32_t n_last;   /* sequences of the last successful eng_forward whose hidden
+                        * states s->x holds (0: none, or keep_hidden was off) */
+    bool keep_hidden;  /* eng_state_keep_hidden: the last layer for every token */
 };
 
 #endif

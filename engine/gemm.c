@@ -47,6 +47,7 @@ typedef struct lin_job {
     const eng_model *m;
     eng_state *s;
     float *y;
+    size_t ldy; /* row stride of y (floats), >= L->out */
     const float *x;
     size_t rows;
     const eng_lin *L;
@@ -127,7 +128,7 @@ static void qgemm_task(void *arg, int chunk, int chunks, int thread)
                         .scale = q->scale + lo};
     size_t ldq = eng_qgemm_act_stride(q->k);
     j->m->qkern->gemm(j->s->xq + r0 * ldq, ldq, j->s->xs + r0, r1 - r0, &sub,
-                      j->L->b ? j->L->b + lo : NULL, j->act, j->y + r0 * q->n + lo, q->n);
+                      j->L->b ? j->L->b + lo : NULL, j->act, j->y + r0 * j->ldy + lo, j->ldy);
 }
 
 /* Packed: a chunk of output channels (whole panels) through the kernel, which
@@ -146,25 +147,55 @@ static void f32_task(void *arg, int chunk, int chunks, int thread)
         if (hi <= lo || r1 <= r0) return;
         eng_f32_packed sub = eng_f32_sub(&L->f, lo, hi);
         j->m->fkern->gemm(j->x + r0 * L->in, L->in, r1 - r0, &sub, L->b ? L->b + lo : NULL, j->act,
-                          j->y + r0 * L->out + lo, L->out);
+                          j->y + r0 * j->ldy + lo, j->ldy);
         return;
     }
     eng_split(j->rows, 8, chunk, chunks, &lo, &hi);
     if (hi <= lo) return;
-    blas_linear(hi - lo, L->out, L->in, j->x + lo * L->in, L->in, L->w, L->in, L->b,
-                j->y + lo * L->out, L->out);
+    float *y = j->y + lo * j->ldy;
+    blas_linear(hi - lo, L->out, L->in, j->x + lo * L->in, L->in, L->w, L->in, L->b, y, j->ldy);
     /* the activation of the model's own kernel set, as the fused epilogues apply it */
-    if (j->act == ENG_ACT_GELU)
-        j->m->kern->gelu(j->y + lo * L->out, (hi - lo) * L->out);
-    else if (j->act == ENG_ACT_RELU)
-        eng_act_rows_ref(ENG_ACT_RELU, j->y + lo * L->out, hi - lo, L->out, L->out);
+    if (j->act == ENG_ACT_GELU) {
+        if (j->ldy == L->out)
+            j->m->kern->gelu(y, (hi - lo) * L->out);
+        else
+            for (size_t r = 0; r < hi - lo; r++) j->m->kern->gelu(y + r * j->ldy, L->out);
+    } else if (j->act == ENG_ACT_RELU) {
+        eng_act_rows_ref(ENG_ACT_RELU, y, hi - lo, L->out, j->ldy);
+    }
 }
 
-void eng_linear(const eng_model *m, eng_state *s, float *y, const float *x, size_t rows,
-                const eng_lin *L, eng_act act)
+bool eng_lin_cols(const eng_lin *L, size_t lo, size_t hi, eng_lin *out)
+{
+    if (lo >= hi || hi > L->out) return false;
+    eng_lin c = {.out = hi - lo, .in = L->in, .b = L->b ? L->b + lo : NULL};
+    if (L->q.w) {
+        const eng_qweights *q = &L->q;
+        if (lo % ENG_QGEMM_PANEL) return false;
+        c.q = (eng_qweights){.n = hi - lo,
+                             .k = q->k,
+                             .np = (hi - lo + ENG_QGEMM_PANEL - 1) / ENG_QGEMM_PANEL *
+                                   ENG_QGEMM_PANEL,
+                             .kp = q->kp,
+                             .w = q->w + lo * q->kp,
+                             .comp = q->comp + lo,
+                             .scale = q->scale + lo};
+    } else if (L->f.w) {
+        if (lo % ENG_F32_NR) return false;
+        c.f = eng_f32_sub(&L->f, lo, hi);
+    } else {
+        if (!L->w) return false;
+        c.w = L->w + lo * L->in;
+    }
+    *out = c;
+    return true;
+}
+
+void eng_linear_ld(const eng_model *m, eng_state *s, float *y, size_t ldy, const float *x,
+                   size_t rows, const eng_lin *L, eng_act act)
 {
     if (rows == 0) return;
-    lin_job j = {.m = m, .s = s, .y = y, .x = x, .rows = rows, .L = L, .act = act};
+    lin_job j = {.m = m, .s = s, .y = y, .ldy = ldy, .x = x, .rows = rows, .L = L, .act = act};
     /* Tiny products stay on the caller. */
     int nt = s->nt;
     if (L->q.w) {
@@ -185,4 +216,10 @@ void eng_linear(const eng_model *m, eng_state *s, float *y, const float *x, size
         /* OpenBLAS: one row block per thread (see f32_task) */
         eng_pool_run(m->pool, nt, L->out < 64 ? 1 : nt, f32_task, &j);
     }
+}
+
+void eng_linear(const eng_model *m, eng_state *s, float *y, const float *x, size_t rows,
+                const eng_lin *L, eng_act act)
+{
+    eng_linear_ld(m, s, y, L->out, x, rows, L, act);
 }

@@ -44,15 +44,18 @@ typedef struct eng_kern {
     void (*softmax_rows)(float *x, size_t rows, size_t n, size_t ld, float scale);
 
     /* One head of one sequence (attn_*.c):
-     *   ctx (T, dh) = softmax(scale q k^T) v
-     * q, k, v (T, dh) rows of stride ld, ctx rows of stride ldc (floats); columns
-     * dh.. of the ctx rows are not written, so heads of one row may be computed
-     * concurrently. The softmax is softmax_rows' (scale, max, exp, sum, one
-     * reciprocal). scratch: attention_scratch(T or more, dh) floats, any
-     * contents, borrowed for the call (64-byte aligned is fastest).
-     * T >= 1, dh >= 1. Deterministic: the result depends on the inputs only. */
-    void (*attention)(const float *q, const float *k, const float *v, size_t ld, size_t T,
-                      size_t dh, float scale, float *ctx, size_t ldc, float *scratch);
+     *   ctx (nq, dh) = softmax(scale q k^T) v
+     * q (nq, dh) rows of stride ldq; k, v (T, dh) rows of stride ld; ctx rows of
+     * stride ldc (floats); columns dh.. of the ctx rows are not written, so heads
+     * of one row may be computed concurrently. The softmax is softmax_rows'
+     * (scale, max, exp, sum, one reciprocal). scratch: attention_scratch(T or
+     * more, dh) floats, any contents, borrowed for the call (64-byte aligned is
+     * fastest). nq >= 1, T >= 1, dh >= 1. Deterministic and row-wise: ctx row i
+     * depends on q row i, k and v only (not on nq, the other queries or the
+     * scratch), so a subset of the queries gives the same rows bit for bit. */
+    void (*attention)(const float *q, size_t ldq, size_t nq, const float *k, const float *v,
+                      size_t ld, size_t T, size_t dh, float scale, float *ctx, size_t ldc,
+                      float *scratch);
     /* floats of scratch attention needs for sequences of up to max_seq tokens */
     size_t (*attention_scratch)(size_t max_seq, size_t dh);
 } eng_kern;

@@ -60,11 +60,14 @@ static const float kern_erfc_q[KERN_ERFC_Q_DEG + 1] = {
 size_t eng_attn_scratch_ref(size_t max_seq, size_t dh);
 size_t eng_attn_scratch_avx2(size_t max_seq, size_t dh);
 size_t eng_attn_scratch_avx512(size_t max_seq, size_t dh);
-void eng_attn_ref(const float *q, const float *k, const float *v, size_t ld, size_t T, size_t dh,
-                  float scale, float *ctx, size_t ldc, float *scratch);
-void eng_attn_avx2(const float *q, const float *k, const float *v, size_t ld, size_t T, size_t dh,
-                   float scale, float *ctx, size_t ldc, float *scratch);
-void eng_attn_avx512(const float *q, const float *k, const float *v, size_t ld, size_t T,
-                     size_t dh, float scale, float *ctx, size_t ldc, float *scratch);
+void eng_attn_ref(const float *q, size_t ldq, size_t nq, const float *k, const float *v,
+                  size_t ld, size_t T, size_t dh, float scale, float *ctx, size_t ldc,
+                  float *scratch);
+void eng_attn_avx2(const float *q, size_t ldq, size_t nq, const float *k, const float *v,
+                   size_t ld, size_t T, size_t dh, float scale, float *ctx, size_t ldc,
+                   float *scratch);
+void eng_attn_avx512(const float *q, size_t ldq, size_t nq, const float *k, const float *v,
+                     size_t ld, size_t T, size_t dh, float scale, float *ctx, size_t ldc,
+                     float *scratch);
 
 #endif

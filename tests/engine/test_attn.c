@@ -20,6 +20,10 @@
  * set's softmax_rows on the exact scores bit for bit (the fused softmax is
  * softmax_rows' code). Large scores (|q.k| up to 4096 at scale 1) check the
  * max subtraction. Results must not depend on the scratch contents.
+ *
+ * Query subsets (the forward pass's last layer asks for the [CLS] row only):
+ * any run of nq consecutive query rows, copied to a buffer of another stride,
+ * must give the full run's rows bit for bit.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -129,7 +133,7 @@ static float *run(const eng_kern *kn, const float *q, const float *k, const floa
     size_t ns = kn->attention_scratch(T, dh);
     float *scratch = xalloc(ns);
     for (size_t i = 0; i < ns; i++) scratch[i] = fill_scratch;
-    kn->attention(q, k, v, ld, T, dh, scale, ctx, ldc, scratch);
+    kn->attention(q, ld, T, k, v, ld, T, dh, scale, ctx, ldc, scratch);
     free(scratch);
     for (size_t i = 0; i < T; i++)
         for (size_t c = dh; c < ldc; c++)
@@ -295,8 +299,8 @@ static void test_engine_layout(void **state)
         for (size_t i = 0; i < T * ld; i++) wide[i] = frand(-2.0f, 2.0f);
         for (size_t h = 0; h < nh; h++) {
             const float *q = wide + h * dh;
-            kn->attention(q, q + D, q + 2 * D, ld, T, dh, scale, ctx + h * dh, D, scratch);
-            ref->attention(q, q + D, q + 2 * D, ld, T, dh, scale, want + h * dh, D, rs);
+            kn->attention(q, ld, T, q + D, q + 2 * D, ld, T, dh, scale, ctx + h * dh, D, scratch);
+            ref->attention(q, ld, T, q + D, q + 2 * D, ld, T, dh, scale, want + h * dh, D, rs);
         }
         for (size_t i = 0; i < T * D; i++)
             if (!(fabs((double)ctx[i] - (double)want[i]) <=
@@ -311,6 +315,55 @@ static void test_engine_layout(void **state)
     }
     free(scratch);
     free(rs);
+}
+
+/* Queries [a, a + nq) of a full run, from a compact copy (stride dh + 2), give
+ * the full run's rows bit for bit: a row does not depend on the other queries. */
+static void test_query_subset(void **state)
+{
+    const eng_kern *kn = kern_or_skip(state);
+    const size_t sizes[] = {1, 2, 7, 16, 17, 64, 65, 129, 300};
+    const size_t heads[] = {8, 24, 64, 80};
+    size_t cases = 0;
+    for (size_t ti = 0; ti < sizeof sizes / sizeof *sizes; ti++)
+        for (size_t hi = 0; hi < sizeof heads / sizeof *heads; hi++) {
+            size_t T = sizes[ti], dh = heads[hi], ld = dh + 7, ldc = dh + 5, ldq = dh + 2;
+            float scale = 1.0f / sqrtf((float)dh);
+            float *q = matrix(T, dh, ld, gen_unit), *k = matrix(T, dh, ld, gen_unit),
+                  *v = matrix(T, dh, ld, gen_unit);
+            float *full = run(kn, q, k, v, ld, T, dh, scale, ldc, 0.0f);
+            /* the first row alone, one in the middle, a run crossing a block of 6
+             * rows, the last rows */
+            size_t starts[4] = {0, T / 2, T > 9 ? 5 : 0, T > 3 ? T - 3 : 0};
+            size_t counts[4] = {1, 1, T > 9 ? 9 : T, T > 3 ? 3 : T};
+            for (int c = 0; c < 4; c++) {
+                size_t a = starts[c], nq = counts[c];
+                float *qs = xalloc(nq * ldq), *got = xalloc(nq * dh);
+                size_t ns = kn->attention_scratch(T, dh);
+                float *scratch = xalloc(ns);
+                for (size_t i = 0; i < ns; i++) scratch[i] = NAN;
+                for (size_t i = 0; i < nq; i++)
+                    memcpy(qs + i * ldq, q + (a + i) * ld, dh * sizeof *qs);
+                kn->attention(qs, ldq, nq, k, v, ld, T, dh, scale, got, dh, scratch);
+                for (size_t i = 0; i < nq; i++)
+                    if (memcmp(got + i * dh, full + (a + i) * ldc, dh * sizeof *got) != 0) {
+                        print_error("%s T %zu dh %zu: queries [%zu, %zu): row %zu differs from "
+                                    "the full run\n",
+                                    kn->isa, T, dh, a, a + nq, a + i);
+                        fail();
+                    }
+                free(qs);
+                free(got);
+                free(scratch);
+                cases++;
+            }
+            free(full);
+            free(q);
+            free(k);
+            free(v);
+        }
+    print_message("[  INFO    ] %s: %zu query subsets bit-identical to the full runs\n", kn->isa,
+                  cases);
 }
 
 /* one test per kernel set, named e.g. "test_shapes/avx2" */
@@ -328,6 +381,7 @@ int main(void)
         PER_SET(test_softmax_exact),
         PER_SET(test_large_scores),
         PER_SET(test_engine_layout),
+        PER_SET(test_query_subset),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -44,6 +44,7 @@ static int setup(void **state)
         fprintf(stderr, "setup: %s\n", err.msg);
         return -1;
     }
+    eng_state_keep_hidden(f->s, true); /* the tests compare hidden states too */
     *state = f;
     return 0;
 }
@@ -256,6 +257,8 @@ static void test_ref_and_auto_kernels_agree(void **state)
                      SENTI_OK);
     assert_int_equal(eng_state_create(mr, 4, 64, &sr, &err), SENTI_OK);
     assert_int_equal(eng_state_create(ma, 4, 64, &sa, &err), SENTI_OK);
+    eng_state_keep_hidden(sr, true);
+    eng_state_keep_hidden(sa, true);
     static const uint32_t lens[4] = {3, 64, 1, 29};
     int32_t ids[4][64];
     const int32_t *p[4];
@@ -425,6 +428,95 @@ static void test_alloc_failures(void **state)
     }
 }
 
+/* The default forward computes the last layer for the [CLS] rows only; the
+ * logits must be those of the full last layer. dim 32 cannot cut q|k|v at a
+ * panel boundary (the full q|k|v product, then one query per sequence); dim 192
+ * can (keys and values for every token, the [CLS] queries on their own). Bit
+ * for bit where every row's arithmetic is independent of the row count (the
+ * AVX-512 packed fp32 kernel, int8); within 1e-5 where OpenBLAS computes fp32
+ * products (its kernels differ between one row and many). */
+static void check_cls_only(const wt_model *w, const char *isa, int threads, const char *what)
+{
+    senti_err err = {0};
+    eng_model *m = NULL;
+    eng_state *full = NULL, *cls = NULL;
+    senti_status st = eng_model_create(w, &(eng_options){.isa = isa, .threads = threads}, &m, &err);
+    if (st == SENTI_E_UNSUPPORTED) return; /* this CPU lacks the set */
+    assert_int_equal(st, SENTI_OK);
+    assert_int_equal(eng_state_create(m, MAX_BATCH, MAX_SEQ, &full, &err), SENTI_OK);
+    assert_int_equal(eng_state_create(m, MAX_BATCH, MAX_SEQ, &cls, &err), SENTI_OK);
+    eng_state_keep_hidden(full, true);
+    static const uint32_t lens[] = {1, 17, 5, 64, 2, 33, 12, 64};
+    enum { N = sizeof lens / sizeof lens[0] };
+    int32_t ids[N][MAX_SEQ];
+    const int32_t *ptr[N];
+    for (uint32_t i = 0; i < N; i++) fill_ids(ids[i], lens[i], 70u + i), ptr[i] = ids[i];
+    const uint32_t L = wt_model_config(w)->n_labels, D = wt_model_config(w)->dim;
+    float want[N * 3], got[N * 3], one[3];
+    bool exact = !strcmp(eng_model_isa(m), "avx512") ||
+                 wt_model_tensor(w, "distilbert.transformer.layer.0.ffn.lin1.weight")->dtype ==
+                     WT_DTYPE_I8_ROWSCALE;
+    for (uint32_t n = 1; n <= N; n += N - 1) { /* one sequence, then all of them */
+        assert_int_equal(eng_forward(m, full, n, ptr, lens, want, &err), SENTI_OK);
+        assert_int_equal(eng_forward(m, cls, n, ptr, lens, got, &err), SENTI_OK);
+        assert_non_null(eng_state_hidden(full, n - 1));
+        assert_null(eng_state_hidden(cls, 0)); /* not kept */
+        size_t at = 0;
+        float d = max_abs_diff(want, got, n * L, &at);
+        if (exact ? memcmp(want, got, n * L * sizeof *got) != 0 : !(d <= 1e-5f))
+            fail_msg("%s, dim %u, %s, %d threads, batch %u: [CLS]-only logits differ from the "
+                     "full last layer's by %g at %zu (%s)",
+                     what, D, eng_model_isa(m), threads, n, (double)d, at,
+                     exact ? "must be bit-identical" : "limit 1e-5");
+    }
+    /* a sequence alone gives its row of the batch (the [CLS]-only path too); bit
+     * for bit with AVX-512 only: elsewhere the fp32 classifier head is OpenBLAS,
+     * whose one-row product (sgemv) rounds differently from its batch one */
+    for (uint32_t i = 0; i < N; i++) {
+        assert_int_equal(eng_forward(m, cls, 1, &ptr[i], &lens[i], one, &err), SENTI_OK);
+        if (!strcmp(eng_model_isa(m), "avx512"))
+            assert_memory_equal(one, got + i * L, L * sizeof *one);
+        else assert_true(max_abs_diff(one, got + i * L, L, NULL) <= 1e-5f);
+    }
+    /* switching back keeps every token's hidden state again */
+    eng_state_keep_hidden(cls, true);
+    assert_int_equal(eng_forward(m, cls, N, ptr, lens, got, &err), SENTI_OK);
+    assert_memory_equal(want, got, N * L * sizeof *got);
+    assert_non_null(eng_state_hidden(cls, N - 1));
+    eng_state_keep_hidden(NULL, true); /* no-op */
+    eng_state_free(full);
+    eng_state_free(cls);
+    eng_model_free(m);
+}
+
+static void test_cls_only_last_layer(void **state)
+{
+    (void)state;
+    static const ref_tiny_shape wide = {.dim = 192,
+                                        .n_heads = 4,
+                                        .hidden_dim = 384,
+                                        .n_layers = 2,
+                                        .vocab_size = 100,
+                                        .max_positions = 64,
+                                        .n_labels = 3,
+                                        .std = 0.1f};
+    const ref_tiny_shape *shapes[2] = {&tiny, &wide};
+    static const char *const isas[] = {"ref", "avx2", "avx512"};
+    senti_err err = {0};
+    for (int si = 0; si < 2; si++) {
+        wt_model *w = NULL, *q8 = NULL;
+        assert_int_equal(ref_tiny_model(21, shapes[si], &w, &err), SENTI_OK);
+        assert_int_equal(wt_model_quantize_int8(w, NULL, &q8, &err), SENTI_OK);
+        for (int k = 0; k < 3; k++)
+            for (int threads = 1; threads <= 2; threads++) {
+                check_cls_only(w, isas[k], threads, "f32");
+                check_cls_only(q8, isas[k], threads, "int8");
+            }
+        wt_model_free(q8);
+        wt_model_free(w);
+    }
+}
+
 static void test_softmax_logits(void **state)
 {
     (void)state;
@@ -452,6 +544,7 @@ int main(void)
         cmocka_unit_test(test_rejects_non_f32),
         cmocka_unit_test(test_release_packed),
         cmocka_unit_test(test_alloc_failures),
+        cmocka_unit_test(test_cls_only_last_layer),
         cmocka_unit_test(test_softmax_logits),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

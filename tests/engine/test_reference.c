@@ -7,7 +7,11 @@
  * |a - b| <= 1e-4 * max(1, |b|) (b = reference). The reference is slow at full
  * size (about 25 G multiply-adds at 512 tokens), so each length runs once, the
  * production side as a single mixed-length batch. Under tu_quick() (valgrind)
- * only sst2-mini at short lengths runs. */
+ * only sst2-mini at short lengths runs.
+ *
+ * The batch runs twice: keeping every token's hidden state (checked), and the
+ * default way, whose last layer computes the [CLS] rows only (logits checked
+ * against the reference too). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -47,6 +51,7 @@ static void compare_model(const wt_model *w, const uint32_t *lens, uint32_t n, c
     senti_err err = {0};
     assert_int_equal(eng_model_create(w, &(eng_options){.threads = 0}, &m, &err), SENTI_OK);
     assert_int_equal(eng_state_create(m, n, max_len, &s, &err), SENTI_OK);
+    eng_state_keep_hidden(s, true);
 
     int32_t **ids = calloc(n, sizeof *ids);
     for (uint32_t i = 0; i < n; i++) {
@@ -54,14 +59,21 @@ static void compare_model(const wt_model *w, const uint32_t *lens, uint32_t n, c
         make_ids(ids[i], lens[i], c->vocab_size, 1000u + i);
     }
     float *logits = calloc((size_t)n * L, sizeof *logits), *want = calloc(L, sizeof *want);
+    float *cls_logits = calloc((size_t)n * L, sizeof *cls_logits);
     float *want_h = calloc((size_t)max_len * D, sizeof *want_h);
     if (eng_forward(m, s, n, (const int32_t *const *)ids, lens, logits, &err) != SENTI_OK)
         fail_msg("%s: %s", what, err.msg);
+    eng_state *sc = NULL; /* the default: the last layer for the [CLS] rows only */
+    assert_int_equal(eng_state_create(m, n, max_len, &sc, &err), SENTI_OK);
+    if (eng_forward(m, sc, n, (const int32_t *const *)ids, lens, cls_logits, &err) != SENTI_OK)
+        fail_msg("%s: %s", what, err.msg);
+    eng_state_free(sc);
 
     for (uint32_t i = 0; i < n; i++) {
         assert_int_equal(ref_forward(w, ids[i], lens[i], want, want_h, &err), SENTI_OK);
-        float dl = 0.0f, dh = 0.0f;
+        float dl = 0.0f, dh = 0.0f, dc = 0.0f;
         for (uint32_t k = 0; k < L; k++) dl = fmaxf(dl, fabsf(logits[i * L + k] - want[k]));
+        for (uint32_t k = 0; k < L; k++) dc = fmaxf(dc, fabsf(cls_logits[i * L + k] - want[k]));
         const float *h = eng_state_hidden(s, i);
         size_t bad = 0, first = 0;
         for (size_t j = 0; j < (size_t)lens[i] * D; j++) {
@@ -69,8 +81,12 @@ static void compare_model(const wt_model *w, const uint32_t *lens, uint32_t n, c
             dh = fmaxf(dh, d / fmaxf(1.0f, fabsf(want_h[j])));
             if (!(d <= lim) && bad++ == 0) first = j;
         }
-        printf("%s: len %4u: max |logit diff| %.3g, max hidden rel diff %.3g\n", what, lens[i],
-               (double)dl, (double)dh);
+        printf("%s: len %4u: max |logit diff| %.3g ([CLS]-only last layer %.3g), max hidden rel "
+               "diff %.3g\n",
+               what, lens[i], (double)dl, (double)dc, (double)dh);
+        if (!(dc <= TOL))
+            fail_msg("%s: len %u: [CLS]-only logits differ by %g (got %g, want %g)", what, lens[i],
+                     (double)dc, (double)cls_logits[i * L], (double)want[0]);
         if (!(dl <= TOL))
             fail_msg("%s: len %u: logits differ by %g (got %g, want %g)", what, lens[i], (double)dl,
                      (double)logits[i * L], (double)want[0]);
@@ -80,7 +96,7 @@ static void compare_model(const wt_model *w, const uint32_t *lens, uint32_t n, c
                      (double)want_h[first]);
     }
     for (uint32_t i = 0; i < n; i++) free(ids[i]);
-    free(ids), free(logits), free(want), free(want_h);
+    free(ids), free(logits), free(cls_logits), free(want), free(want_h);
     eng_state_free(s);
     eng_model_free(m);
 }
