@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,8 +32,10 @@ static void usage(FILE *f)
             "  --out PATH           output .senti file (or directory with --format hf)\n"
             "  --format senti|hf    output format (default senti)\n"
             "  --level N            zstd level 1..19 (default 3)\n"
-            "  --dtype f32|int8     weight dtype (default f32; int8: transformer linear weights\n"
-            "                       as i8_rowscale, per-row scales; the rest stays f32)\n"
+            "  --dtype f32|int8|int8-all\n"
+            "                       weight dtype (default f32; int8: transformer linear weights\n"
+            "                       as i8_rowscale, per-row scales, the rest stays f32;\n"
+            "                       int8-all: the classifier head's two linears too)\n"
             "  --meta KEY=VALUE     record a metadata string (repeatable)\n"
             "  -h, --help           this help\n");
 }
@@ -57,20 +60,31 @@ typedef struct dtype_opt {
 } dtype_opt;
 
 /* int8: the transformer's linear weights become i8_rowscale (weights/quantize.c);
- * the classifier head, embeddings, biases and layer norms stay f32. */
-static senti_status to_int8(wt_model **m, senti_err *err)
+ * the classifier head (unless head), embeddings, biases and layer norms stay f32. */
+static senti_status quantize(wt_model **m, bool head, senti_err *err)
 {
     wt_model *q = NULL;
-    senti_status st = wt_model_quantize_int8(*m, NULL, &q, err);
+    senti_status st = wt_model_quantize_int8(*m, &(wt_quant_opts){.head = head}, &q, err);
     if (st != SENTI_OK) return st;
     wt_model_free(*m);
     *m = q;
     return SENTI_OK;
 }
 
+static senti_status to_int8(wt_model **m, senti_err *err)
+{
+    return quantize(m, false, err);
+}
+
+static senti_status to_int8_all(wt_model **m, senti_err *err)
+{
+    return quantize(m, true, err);
+}
+
 static const dtype_opt dtype_opts[] = {
     {"f32", NULL},
     {"int8", to_int8},
+    {"int8-all", to_int8_all},
 };
 
 static double now_sec(void)
@@ -138,7 +152,8 @@ static int parse_args(int argc, char **argv, args *a)
             a->dtype = NULL;
             for (size_t k = 0; k < sizeof dtype_opts / sizeof dtype_opts[0]; k++)
                 if (!strcmp(v, dtype_opts[k].name)) a->dtype = &dtype_opts[k];
-            if (!a->dtype) return usage_error("--dtype: '%s' is not supported (f32 or int8)", v);
+            if (!a->dtype) return usage_error("--dtype: '%s' is not supported (f32, int8 or int8-all)",
+                                            v);
         } else if (!strcmp(o, "--meta")) {
             const char *eq = strchr(v, '=');
             if (!eq || eq == v) return usage_error("--meta: '%s' is not KEY=VALUE", v);

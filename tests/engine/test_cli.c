@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "tests/support/testutil.h"
@@ -235,7 +236,8 @@ static void test_bench_json(void **state)
     free(out);
 }
 
-/* convert --dtype int8, then eval the int8 file alone and against the fp32 model. */
+/* convert --dtype int8, then eval the int8 file alone and against the fp32 model;
+ * the same for int8-all; an unknown dtype is a usage error. */
 static void test_eval_int8_reference(void **state)
 {
     (void)state;
@@ -257,6 +259,31 @@ static void test_eval_int8_reference(void **state)
     assert_non_null(strstr(out, "accuracy 0.8005 (698/872)")); /* the fp32 reference line */
     assert_non_null(strstr(out, "label agreement 99."));
     assert_non_null(strstr(out, "|logit diff| max "));
+    free(out);
+    /* int8-all quantizes the classifier head too: a smaller file, the same guard */
+    char all[1200];
+    snprintf(all, sizeof all, "%s/mini8all.senti", dir);
+    snprintf(cmd, sizeof cmd, "'%s' convert --hf '%s' --dtype int8-all --out '%s' 2>&1",
+             tu_senti_bin(), model, all);
+    out = tu_run(cmd, &status);
+    assert_int_equal(status, 0);
+    free(out);
+    struct stat s8, sall;
+    assert_int_equal(stat(path, &s8), 0);
+    assert_int_equal(stat(all, &sall), 0);
+    assert_true(sall.st_size < s8.st_size);
+    snprintf(cmd, sizeof cmd, "'%s' eval --model '%s' --tsv '%s' --reference '%s' 2>&1",
+             tu_senti_bin(), all, tu_shared_path("data/sst2/dev.tsv"), model);
+    out = tu_run(cmd, &status);
+    assert_int_equal(status, 0);
+    assert_non_null(strstr(out, "accuracy 0.80"));
+    assert_non_null(strstr(out, "label agreement "));
+    free(out);
+    snprintf(cmd, sizeof cmd, "'%s' convert --hf '%s' --dtype int4 --out '%s' 2>&1",
+             tu_senti_bin(), model, all);
+    out = tu_run(cmd, &status);
+    assert_int_equal(status, 2);
+    assert_non_null(strstr(out, "not supported (f32, int8 or int8-all)"));
     free(out);
     snprintf(cmd, sizeof cmd, "'%s' eval --model '%s' --tsv '%s' 2>&1", tu_senti_bin(), path,
              tu_shared_path("data/sst2/dev.tsv"));

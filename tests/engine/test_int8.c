@@ -1,6 +1,7 @@
 /* tests/engine/test_int8.c - the int8 path end to end on sst2-mini, quantized
  * in memory (wt_model_quantize_int8): SST-2 dev accuracy within 0.5 points of
- * fp32 (698/872), labels agree on >= 99% of the 872 rows, |logit diff| printed;
+ * fp32 (698/872), labels agree on >= 99% of the 872 rows, |logit diff| printed
+ * (for the default int8 model and for int8-all, whose classifier head is int8 too);
  * a .senti round trip of the int8 model gives identical logits; the thread
  * count does not change int8 results; mixed dtypes are rejected. */
 #include <setjmp.h>
@@ -26,7 +27,7 @@
 typedef tu_sst2_row row;
 
 typedef struct fx {
-    wt_model *w, *w8;
+    wt_model *w, *w8, *w8all;
     size_t n;
     row *rows;
 } fx;
@@ -36,7 +37,9 @@ static int setup(void **state)
     fx *f = calloc(1, sizeof *f);
     senti_err err = {0};
     if (wt_import_hf(tu_shared_path("models/sst2-mini"), &f->w, &err) != SENTI_OK ||
-        wt_model_quantize_int8(f->w, NULL, &f->w8, &err) != SENTI_OK) {
+        wt_model_quantize_int8(f->w, NULL, &f->w8, &err) != SENTI_OK ||
+        wt_model_quantize_int8(f->w, &(wt_quant_opts){.head = true}, &f->w8all, &err) !=
+            SENTI_OK) {
         fprintf(stderr, "setup: %s\n", err.msg);
         return -1;
     }
@@ -54,6 +57,7 @@ static int teardown(void **state)
     fx *f = *state;
     tu_sst2_free(f->rows, f->n);
     wt_model_free(f->w8);
+    wt_model_free(f->w8all);
     wt_model_free(f->w);
     free(f);
     return 0;
@@ -84,12 +88,11 @@ static int argmax2(const float *l)
     return l[1] > l[0] ? 1 : 0;
 }
 
-static void test_accuracy_vs_fp32(void **state)
+/* The accuracy guard for one int8 model against the fp32 logits l32. */
+static void accuracy_guard(const fx *f, const wt_model *w8, const char *what, const float *l32,
+                           size_t n)
 {
-    fx *f = *state;
-    size_t n = tu_quick() ? 16 : f->n;
-    float *l32 = run_all(f->w, &(eng_options){.threads = 1}, f, n);
-    float *l8 = run_all(f->w8, &(eng_options){.threads = 1}, f, n);
+    float *l8 = run_all(w8, &(eng_options){.threads = 1}, f, n);
     size_t c32 = 0, c8 = 0, agree = 0;
     double maxd = 0, sumd = 0;
     for (size_t i = 0; i < n; i++) {
@@ -103,9 +106,10 @@ static void test_accuracy_vs_fp32(void **state)
             sumd += d;
         }
     }
-    printf("int8 vs fp32 on %zu SST-2 dev rows: fp32 accuracy %zu/%zu (%.2f%%), int8 %zu/%zu "
+    printf("%s vs fp32 on %zu SST-2 dev rows: fp32 accuracy %zu/%zu (%.2f%%), %s %zu/%zu "
            "(%.2f%%), labels agree %zu/%zu (%.2f%%), |logit diff| max %.4f mean %.4f\n",
-           n, c32, n, 100.0 * (double)c32 / (double)n, c8, n, 100.0 * (double)c8 / (double)n,
+           what, n, c32, n, 100.0 * (double)c32 / (double)n, what, c8, n,
+           100.0 * (double)c8 / (double)n,
            agree, n, 100.0 * (double)agree / (double)n, maxd, sumd / (double)(2 * n));
     if (n == f->n) {
         assert_int_equal(c32, FP32_CORRECT);
@@ -113,8 +117,20 @@ static void test_accuracy_vs_fp32(void **state)
         assert_true(fabs((double)c8 - (double)c32) <= 0.005 * (double)n);
         assert_true((double)agree >= 0.99 * (double)n);
     }
-    free(l32);
     free(l8);
+}
+
+static void test_accuracy_vs_fp32(void **state)
+{
+    fx *f = *state;
+    size_t n = tu_quick() ? 16 : f->n;
+    float *l32 = run_all(f->w, &(eng_options){.threads = 1}, f, n);
+    accuracy_guard(f, f->w8, "int8", l32, n);
+    accuracy_guard(f, f->w8all, "int8-all", l32, n);
+    const wt_tensor *h = wt_model_tensor(f->w8all, "pre_classifier.weight");
+    assert_int_equal(h->dtype, WT_DTYPE_I8_ROWSCALE);
+    assert_string_equal(wt_model_meta(f->w8all, "dtype"), "int8-all");
+    free(l32);
 }
 
 /* The int8 model through a .senti file gives the same logits bit for bit. */
