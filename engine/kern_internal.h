@@ -7,7 +7,8 @@
  * and checked in float arithmetic (fmaf Horner) over every float of the range:
  *   exp on [-87, 88] (with the reduction below): max 0.99 ulp vs expl;
  *   erf on [0, 6]: max 1.10 ulp, max abs error 6.6e-8 vs erfl
- *   (glibc erff: 0.97 ulp, 5.8e-8).
+ *   (glibc erff: 0.97 ulp, 5.8e-8);
+ *   erf by pieces on [0, 4) (kern_erf_tab, AVX-512): max abs error 5.9e-8.
  * tests/engine/test_kern.c checks the kernels built on them against libm.
  */
 #ifndef SENTI_ENGINE_KERN_INTERNAL_H
@@ -50,6 +51,57 @@ static const float kern_erfc_q[KERN_ERFC_Q_DEG + 1] = {
     2.108063549e-01f,  -1.115210205e-01f, 5.611094832e-02f,  -2.700545825e-02f,
     1.248412300e-02f,  -5.568837747e-03f, 2.425638959e-03f,  -1.013662550e-03f,
     3.681510861e-04f,  -1.474161400e-04f, 9.629120177e-05f,  -3.566417945e-05f,
+};
+
+/* erf(a) on [0, 4) by 16 pieces of width 1/4 (gelu512: one table lookup per
+ * coefficient with vpermps, no branch blend): piece i = floor(4a) covers
+ * [i/4, (i+1)/4), erf(a) = sum_d kern_erf_tab[d][i] t^d, t = a - (i + 1/2)/4.
+ * Chebyshev fits of degree 5 (scripts/fit_erf.py, 40 digits, fit error 6e-9),
+ * rounded to float; fmaf Horner over every float of [0, 4): max abs error
+ * 5.9e-8 vs erfl, as glibc erff's 5.8e-8 (GELU needs erf to absolute, not
+ * relative, accuracy: it adds 1). From KERN_ERF_ONE on, erf is 1.0f exactly, as
+ * (float)erfl is (so gelu(-inf) is NaN and gelu(FLT_MAX) is FLT_MAX, as the
+ * reference gives). */
+#define KERN_ERF_TAB_DEG 5
+#define KERN_ERF_TAB_MAX 3.99999976f /* the largest float below 4 */
+#define KERN_ERF_ONE 3.9192059f      /* the smallest float a with (float)erfl(a) == 1 */
+static const float kern_erf_tab[KERN_ERF_TAB_DEG + 1][16] = {
+    {
+     1.403162032e-01f, 4.041168988e-01f, 6.232408881e-01f, 7.840750813e-01f,
+     8.883882165e-01f, 9.481700659e-01f, 9.784437418e-01f, 9.919900298e-01f,
+     9.973459840e-01f, 9.992170334e-01f, 9.997946024e-01f, 9.999521375e-01f,
+     9.999901056e-01f, 9.999982119e-01f, 9.999997020e-01f, 9.999999404e-01f,
+    },
+    {
+     1.110885262e+00f, 9.803528190e-01f, 7.634995580e-01f, 5.247450471e-01f,
+     3.182739615e-01f, 1.703597754e-01f, 8.047226071e-02f, 3.354582936e-02f,
+     1.234082039e-02f, 4.006478004e-03f, 1.147875213e-03f, 2.902283450e-04f,
+     6.475871487e-05f, 1.275175327e-05f, 2.215924042e-06f, 3.398233446e-07f,
+    },
+    {
+     -1.388575584e-01f, -3.676254451e-01f, -4.771815538e-01f, -4.591504931e-01f,
+     -3.580603302e-01f, -2.342477143e-01f, -1.307694018e-01f, -6.289899349e-02f,
+     -2.622399852e-02f, -9.514959529e-03f, -3.012863686e-03f, -8.342493093e-04f,
+     -2.023084235e-04f, -4.301684748e-05f, -8.027220247e-06f, -1.315554641e-06f,
+    },
+    {
+     -3.587200940e-01f, -2.348754406e-01f, -5.567374080e-02f, 9.292105585e-02f,
+     1.624510139e-01f, 1.579378992e-01f, 1.148414612e-01f, 6.744176894e-02f,
+     3.303766251e-02f, 1.373051759e-02f, 4.890333395e-03f, 1.502463478e-03f,
+     3.999831097e-04f, 9.256885096e-05f, 1.866938510e-05f, 3.287375421e-06f,
+    },
+    {
+     6.817823648e-02f, 1.654136330e-01f, 1.754935831e-01f, 1.121528149e-01f,
+     2.833496407e-02f, -2.998295985e-02f, -4.938125610e-02f, -4.216307774e-02f,
+     -2.640294842e-02f, -1.320595481e-02f, -5.466939416e-03f, -1.908536186e-03f,
+     -5.682209157e-04f, -1.453420991e-04f, -3.210335854e-05f, -6.146363376e-06f,
+    },
+    {
+     1.036211103e-01f, 4.534745961e-02f, -2.708888799e-02f, -6.678137928e-02f,
+     -6.109867245e-02f, -3.063858859e-02f, -2.279288135e-03f, 1.134722400e-02f,
+     1.245155279e-02f, 8.360142820e-03f, 4.233775660e-03f, 1.725644921e-03f,
+     5.832175957e-04f, 1.661776914e-04f, 4.033509686e-05f, 8.398557839e-06f,
+    },
 };
 
 /* (float)M_SQRT1_2, the same rounding kern_ref.c uses */

@@ -73,11 +73,9 @@ tile512(int mr, const uint8_t *xq, size_t ldq, const float *xs, const int8_t *pa
             __m512 v = _mm512_cvtepi32_ps(_mm512_sub_epi32(acc[r][b], comp));
             v = _mm512_mul_ps(v, _mm512_mul_ps(_mm512_set1_ps(xs[r]), sc));
             if (bias) v = _mm512_add_ps(v, bi);
-            _mm512_mask_storeu_ps(y + (size_t)r * ldy + c, m, v);
+            _mm512_mask_storeu_ps(y + (size_t)r * ldy + c, m, act512(act, v));
         }
     }
-    size_t nv = w->n - n0 < ENG_QGEMM_PANEL ? w->n - n0 : ENG_QGEMM_PANEL;
-    act_rows512(act, y + n0, (size_t)mr, nv, ldy);
 }
 
 /* y (M, N) = dequant(xq (M, K) . W8^T) + bias */
