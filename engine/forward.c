@@ -357,7 +357,8 @@ senti_status eng_forward(const eng_model *m, eng_state *s, uint32_t n, const int
     bool pooled = eng_pool_acquire(m->pool);
     s->nt = pooled ? eng_pool_threads(m->pool) : 1;
     embed(m, s, n, ids, lens);
-    uint32_t layers = m->cfg.n_layers, full = s->keep_hidden ? layers : layers - 1;
+    /* (validation guarantees n_layers >= 1; the guard keeps 0 from wrapping) */
+    uint32_t layers = m->cfg.n_layers, full = s->keep_hidden || layers == 0 ? layers : layers - 1;
     for (uint32_t l = 0; l < full; l++) block(m, s, &m->layers[l], n, lens, N);
     if (full == layers) {
         for (uint32_t i = 0; i < n; i++)
