@@ -21,7 +21,7 @@
 # usage: bench/compare_ort.sh [--threads LIST] [--seq LIST] [--rounds N] [--fresh]
 #   --threads LIST   thread counts (default 2; "1,2" adds the single-thread table)
 #   --seq LIST       sequence lengths incl. [CLS]/[SEP] (default 8,16,32,64,128,256,512)
-#   --rounds N       sweeps over the lengths (default 3); each point is the median of
+#   --rounds N       sweeps over the lengths (default 5); each point is the median of
 #                    the per-round medians, so a burst of load in one round does not decide it
 #   --fresh          regenerate the cached checkpoint, .senti files and ONNX graphs
 # env: SENTI_BIN (default bin/senti), SHARED (default ../shared),
@@ -38,7 +38,7 @@ CACHE=$OUT/ort
 THREADS="${BENCH_ORT_THREADS:-2}"
 SEQS="${BENCH_ORT_SEQ:-8,16,32,64,128,256,512}"
 FRESH=0
-ROUNDS="${BENCH_ORT_ROUNDS:-3}"
+ROUNDS="${BENCH_ORT_ROUNDS:-5}"
 
 die() { echo "compare_ort: $*" >&2; exit 1; }
 while [ $# -gt 0 ]; do

@@ -4,7 +4,7 @@
 # which `make deps` deliberately does not run: CI never downloads torch.
 BENCH_ORT_THREADS ?= 2
 BENCH_ORT_SEQ     ?= 8,16,32,64,128,256,512
-BENCH_ORT_ROUNDS  ?= 3
+BENCH_ORT_ROUNDS  ?= 5
 
 .PHONY: bench-deps bench-ort bench-plot
 bench-deps: ## install the peer-benchmark tools (torch, onnx, onnxruntime-node, gnuplot)
