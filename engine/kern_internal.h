@@ -6,9 +6,8 @@
  * degree+1 nodes against long-double expl / erfl / erfcl, then rounded to float
  * and checked in float arithmetic (fmaf Horner) over every float of the range:
  *   exp on [-87, 88] (with the reduction below): max 0.99 ulp vs expl;
- *   erf on [0, 6]: max 1.10 ulp, max abs error 6.6e-8 vs erfl
- *   (glibc erff: 0.97 ulp, 5.8e-8);
- *   erf by pieces on [0, 4) (kern_erf_tab, AVX-512): max abs error 5.9e-8.
+ *   erf by pieces on [0, 4): max abs error 5.9e-8 (kern_erf_tab, AVX-512) and
+ *   6.4e-8 (kern_erf_tab8, AVX2) vs erfl (glibc erff: 5.8e-8).
  * tests/engine/test_kern.c checks the kernels built on them against libm.
  */
 #ifndef SENTI_ENGINE_KERN_INTERNAL_H
@@ -29,28 +28,6 @@
 static const float kern_exp_poly[KERN_EXP_DEG + 1] = {
     5.000000000e-01f, 1.666666716e-01f, 4.166646674e-02f,
     8.333310485e-03f, 1.393364160e-03f, 1.989098091e-04f,
-};
-
-/* erf(u) = u + u P(u^2) for |u| < 1 (P = erf(u)/u - 1 as a polynomial in u^2). */
-#define KERN_ERF_P_DEG 8
-static const float kern_erf_p[KERN_ERF_P_DEG + 1] = {
-    1.283791661e-01f,  -3.761263788e-01f, 1.128379107e-01f,
-    -2.686613239e-02f, 5.223783664e-03f,  -8.542637806e-04f,
-    1.195656223e-04f,  -1.390933994e-05f, 1.058938096e-06f,
-};
-
-/* erfc(a) = exp(-a^2) Q(s) for a >= 1, s = (min(a, 4) - 2.5) / 1.5 in [-1, 1]
- * (Q = erfcx = erfc(a) exp(a^2) on [1, 4]). Past 4, erfc < 1.6e-8: holding Q at
- * Q(4) keeps the result within a factor 2 of erfc, far below float resolution
- * of 1 - erfc and of the GELU values it feeds. */
-#define KERN_ERFC_CLAMP 4.0f
-#define KERN_ERFC_SCALE (1.0f / 1.5f)
-#define KERN_ERFC_SHIFT (-2.5f / 1.5f)
-#define KERN_ERFC_Q_DEG 11
-static const float kern_erfc_q[KERN_ERFC_Q_DEG + 1] = {
-    2.108063549e-01f,  -1.115210205e-01f, 5.611094832e-02f,  -2.700545825e-02f,
-    1.248412300e-02f,  -5.568837747e-03f, 2.425638959e-03f,  -1.013662550e-03f,
-    3.681510861e-04f,  -1.474161400e-04f, 9.629120177e-05f,  -3.566417945e-05f,
 };
 
 /* erf(a) on [0, 4) by 16 pieces of width 1/4 (gelu512: one table lookup per
@@ -101,6 +78,46 @@ static const float kern_erf_tab[KERN_ERF_TAB_DEG + 1][16] = {
      -6.109867245e-02f, -3.063858859e-02f, -2.279288135e-03f, 1.134722400e-02f,
      1.245155279e-02f, 8.360142820e-03f, 4.233775660e-03f, 1.725644921e-03f,
      5.832175957e-04f, 1.661776914e-04f, 4.033509686e-05f, 8.398557839e-06f,
+    },
+};
+
+/* The same for AVX2 (gelu256), whose vpermps picks from 8 floats: 8 pieces of
+ * width 1/2, degree 7 (scripts/fit_erf.py 8 7, fit error 1.2e-9): piece
+ * i = floor(2a), t = a - (i + 1/2)/2; max abs error 6.4e-8 over every float of
+ * [0, 4) vs erfl. KERN_ERF_TAB_MAX and KERN_ERF_ONE as above. */
+#define KERN_ERF_TAB8_DEG 7
+static const float kern_erf_tab8[KERN_ERF_TAB8_DEG + 1][8] = {
+    {
+     2.763263881e-01f, 7.111556530e-01f, 9.229001403e-01f, 9.866716862e-01f,
+     9.985373020e-01f, 9.998993874e-01f, 9.999957085e-01f, 9.999998808e-01f,
+    },
+    {
+     1.060014129e+00f, 6.429310441e-01f, 2.365211248e-01f, 5.277499557e-02f,
+     7.142318878e-03f, 5.862772814e-04f, 2.918902283e-05f, 8.814314469e-07f,
+    },
+    {
+     -2.650029659e-01f, -4.821981490e-01f, -2.956517339e-01f, -9.235620499e-02f,
+     -1.607015729e-02f, -1.612267457e-03f, -9.486933413e-05f, -3.306069630e-06f,
+    },
+    {
+     -3.091706336e-01f, 2.678855695e-02f, 1.675358415e-01f, 9.015733749e-02f,
+     2.172453143e-02f, 2.760384232e-03f, 1.958112698e-04f, 7.969994840e-06f,
+    },
+    {
+     1.269345284e-01f, 1.506756395e-01f, -6.132016890e-03f, -4.810553417e-02f,
+     -1.908825710e-02f, -3.257709090e-03f, -2.861694666e-04f, -1.378546858e-05f,
+    },
+    {
+     8.004061878e-02f, -5.322369188e-02f, -4.718514532e-02f, 6.619999185e-03f,
+     1.065944694e-02f, 2.756164875e-03f, 3.136722953e-04f, 1.834072282e-05f,
+    },
+    {
+     -3.934035450e-02f, -2.658287063e-02f, 2.059754543e-02f, 9.049599990e-03f,
+     -2.779561328e-03f, -1.667863922e-03f, -2.737579634e-04f, -2.069178481e-05f,
+    },
+    {
+     -1.584315859e-02f, 1.794584654e-02f, 3.732251003e-03f, -5.947051104e-03f,
+     -7.159299566e-04f, 6.369699840e-04f, 1.731994416e-04f, 1.704719580e-05f,
     },
 };
 

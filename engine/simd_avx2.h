@@ -68,26 +68,29 @@ static inline __m256 exp256(__m256 x)
     return _mm256_mul_ps(_mm256_mul_ps(y, pow2i256(n1)), pow2i256(n2));
 }
 
-/* 0.5 x (1 + erf(x / sqrt 2)) per lane */
+/* 0.5 x (1 + erf(x / sqrt 2)) per lane, erf by pieces (kern_erf_tab8): each
+ * coefficient picked from an 8-float table by one vpermps, the same 7 FMAs in
+ * every lane (gelu512's scheme; the earlier erf/erfc two-branch form cost an
+ * exp and 20 FMAs). NaN stays NaN (through x); -inf gives NaN, as the
+ * reference's 0.5 x (1 + erff(u)) does. */
 static inline __m256 gelu256(__m256 x)
 {
-    const __m256 one = _mm256_set1_ps(1.0f);
-    __m256 h = _mm256_mul_ps(x, _mm256_set1_ps(0.5f));
-    __m256 u = _mm256_mul_ps(x, _mm256_set1_ps(KERN_SQRT1_2));
-    __m256 a = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), u);
-    /* |u| < 1: erf(u) = u + u P(u^2) */
-    __m256 e = _mm256_fmadd_ps(u, horner256(_mm256_mul_ps(u, u), kern_erf_p, KERN_ERF_P_DEG), u);
-    __m256 g1 = _mm256_mul_ps(h, _mm256_add_ps(one, e));
-    /* |u| >= 1: c = erfc(|u|); 1 + erf(u) = 2 - c for u > 0, c for u < 0 */
-    __m256 s = _mm256_fmadd_ps(_mm256_min_ps(a, _mm256_set1_ps(KERN_ERFC_CLAMP)),
-                               _mm256_set1_ps(KERN_ERFC_SCALE), _mm256_set1_ps(KERN_ERFC_SHIFT));
-    __m256 c = _mm256_mul_ps(exp256(_mm256_sub_ps(_mm256_setzero_ps(), _mm256_mul_ps(a, a))),
-                             horner256(s, kern_erfc_q, KERN_ERFC_Q_DEG));
-    __m256 neg = _mm256_cmp_ps(u, _mm256_setzero_ps(), _CMP_LT_OQ);
-    __m256 f = _mm256_blendv_ps(_mm256_sub_ps(_mm256_set1_ps(2.0f), c), c, neg);
-    __m256 g2 = _mm256_mul_ps(h, f);
-    __m256 small = _mm256_cmp_ps(a, one, _CMP_LT_OQ);
-    return _mm256_blendv_ps(g2, g1, small);
+    const __m256 u = _mm256_mul_ps(x, _mm256_set1_ps(KERN_SQRT1_2));
+    /* min returns its second operand for NaN: a NaN lane takes the last piece */
+    const __m256 a = _mm256_min_ps(_mm256_andnot_ps(_mm256_set1_ps(-0.0f), u),
+                                   _mm256_set1_ps(KERN_ERF_TAB_MAX));
+    const __m256i i = _mm256_cvttps_epi32(_mm256_mul_ps(a, _mm256_set1_ps(2.0f)));
+    const __m256 t = _mm256_sub_ps(a, _mm256_fmadd_ps(_mm256_cvtepi32_ps(i), _mm256_set1_ps(0.5f),
+                                                      _mm256_set1_ps(0.25f)));
+    __m256 p = _mm256_permutevar8x32_ps(_mm256_loadu_ps(kern_erf_tab8[KERN_ERF_TAB8_DEG]), i);
+    for (int d = KERN_ERF_TAB8_DEG - 1; d >= 0; d--)
+        p = _mm256_fmadd_ps(p, t, _mm256_permutevar8x32_ps(_mm256_loadu_ps(kern_erf_tab8[d]), i));
+    p = _mm256_blendv_ps(p, _mm256_set1_ps(1.0f),
+                         _mm256_cmp_ps(a, _mm256_set1_ps(KERN_ERF_ONE), _CMP_GE_OQ));
+    /* erf(u) = copysign(p, u) (p >= 0) */
+    const __m256 e = _mm256_or_ps(p, _mm256_and_ps(u, _mm256_set1_ps(-0.0f)));
+    return _mm256_mul_ps(_mm256_mul_ps(x, _mm256_set1_ps(0.5f)),
+                         _mm256_add_ps(_mm256_set1_ps(1.0f), e));
 }
 
 /* y (rows, n) row stride ld = act(y), in place: the fused epilogue of the GEMM
