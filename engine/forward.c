@@ -285,25 +285,41 @@ static void rows_run(const eng_model *m, eng_state *s, const rows_job *j)
     eng_pool_run(m->pool, s->nt, j->rows >= ROWS_PARALLEL ? 2 * s->nt : 1, rows_task, (void *)j);
 }
 
-/* x (N, D) -> x (N, D) through one post-LN transformer block */
-static void block(const eng_model *m, eng_state *s, const eng_layer *L, uint32_t n,
-                  const uint32_t *lens, size_t N)
+/* The rest of a block once s->ctx holds the attention context of `rows` rows:
+ * res (rows, D) = LN2(h + FFN(h)), h = LN1(res + out_lin(ctx)), in place
+ * (res is s->x for a whole block, s->cls for the [CLS]-only last one). */
+static void block_tail(const eng_model *m, eng_state *s, const eng_layer *L, float *res,
+                       size_t rows)
 {
     size_t D = m->cfg.dim;
     eng_act act = m->cfg.activation == WT_ACT_RELU ? ENG_ACT_RELU : ENG_ACT_GELU;
 
+    eng_linear(m, s, s->tmp, s->ctx, rows, &L->o, ENG_ACT_NONE);
+    rows_run(m, s,
+             &(rows_job){.m = m, .y = res, .x = s->tmp, .r = res,
+                         .g = L->ln1_g, .b = L->ln1_b, .rows = rows, .dim = D});
+    eng_linear(m, s, s->wide, res, rows, &L->ffn1, act); /* (rows, H), activation fused */
+    eng_linear(m, s, s->tmp, s->wide, rows, &L->ffn2, ENG_ACT_NONE);
+    rows_run(m, s,
+             &(rows_job){.m = m, .y = res, .x = s->tmp, .r = res,
+                         .g = L->ln2_g, .b = L->ln2_b, .rows = rows, .dim = D});
+}
+
+/* x (N, D) -> x (N, D) through one post-LN transformer block */
+static void block(const eng_model *m, eng_state *s, const eng_layer *L, uint32_t n,
+                  const uint32_t *lens, size_t N)
+{
     eng_linear(m, s, s->wide, s->x, N, &L->qkv, ENG_ACT_NONE); /* (N, 3D) */
     attention(m, s, n, lens, N, NULL, 0, false);
-    eng_linear(m, s, s->tmp, s->ctx, N, &L->o, ENG_ACT_NONE);
-    rows_run(m, s,
-             &(rows_job){.m = m, .y = s->x, .x = s->tmp, .r = s->x,
-                         .g = L->ln1_g, .b = L->ln1_b, .rows = N, .dim = D});
+    block_tail(m, s, L, s->x, N);
+}
 
-    eng_linear(m, s, s->wide, s->x, N, &L->ffn1, act); /* (N, H), activation fused */
-    eng_linear(m, s, s->tmp, s->wide, N, &L->ffn2, ENG_ACT_NONE);
-    rows_run(m, s,
-             &(rows_job){.m = m, .y = s->x, .x = s->tmp, .r = s->x,
-                         .g = L->ln2_g, .b = L->ln2_b, .rows = N, .dim = D});
+/* s->cls (n, D) = each sequence's first row of s->x */
+static void gather_cls(const eng_model *m, eng_state *s, uint32_t n)
+{
+    size_t D = m->cfg.dim;
+    for (uint32_t i = 0; i < n; i++)
+        memcpy(s->cls + i * D, s->x + s->offsets[i] * D, D * sizeof(float));
 }
 
 /* The last block for the [CLS] rows only (see the top of this file):
@@ -312,11 +328,9 @@ static void block_cls(const eng_model *m, eng_state *s, const eng_layer *L, uint
                       const uint32_t *lens, size_t N)
 {
     size_t D = m->cfg.dim;
-    eng_act act = m->cfg.activation == WT_ACT_RELU ? ENG_ACT_RELU : ENG_ACT_GELU;
     eng_lin q, kv;
 
-    for (uint32_t i = 0; i < n; i++)
-        memcpy(s->cls + i * D, s->x + s->offsets[i] * D, D * sizeof(float));
+    gather_cls(m, s, n);
     if (eng_lin_cols(&L->qkv, 0, D, &q) && eng_lin_cols(&L->qkv, D, 3 * D, &kv)) {
         /* keys and values of every token into s->wide (stride 3D, the q
          * columns unused), the [CLS] queries into s->pre (n, D) */
@@ -329,15 +343,7 @@ static void block_cls(const eng_model *m, eng_state *s, const eng_layer *L, uint
         attention(m, s, n, lens, N, s->wide, 3 * D, true);
     }
     /* from here on, n rows: ctx, tmp, wide and cls hold one row per sequence */
-    eng_linear(m, s, s->tmp, s->ctx, n, &L->o, ENG_ACT_NONE);
-    rows_run(m, s,
-             &(rows_job){.m = m, .y = s->cls, .x = s->tmp, .r = s->cls,
-                         .g = L->ln1_g, .b = L->ln1_b, .rows = n, .dim = D});
-    eng_linear(m, s, s->wide, s->cls, n, &L->ffn1, act);
-    eng_linear(m, s, s->tmp, s->wide, n, &L->ffn2, ENG_ACT_NONE);
-    rows_run(m, s,
-             &(rows_job){.m = m, .y = s->cls, .x = s->tmp, .r = s->cls,
-                         .g = L->ln2_g, .b = L->ln2_b, .rows = n, .dim = D});
+    block_tail(m, s, L, s->cls, n);
 }
 
 senti_status eng_forward(const eng_model *m, eng_state *s, uint32_t n, const int32_t *const *ids,
@@ -346,7 +352,7 @@ senti_status eng_forward(const eng_model *m, eng_state *s, uint32_t n, const int
     if (s) s->n_last = 0;
     senti_status st = check_input(m, s, n, ids, lens, logits, err);
     if (st != SENTI_OK) return st;
-    size_t D = m->cfg.dim, N = 0;
+    size_t N = 0;
     for (uint32_t i = 0; i < n; i++) {
         s->offsets[i] = N;
         N += lens[i];
@@ -360,12 +366,10 @@ senti_status eng_forward(const eng_model *m, eng_state *s, uint32_t n, const int
     /* (validation guarantees n_layers >= 1; the guard keeps 0 from wrapping) */
     uint32_t layers = m->cfg.n_layers, full = s->keep_hidden || layers == 0 ? layers : layers - 1;
     for (uint32_t l = 0; l < full; l++) block(m, s, &m->layers[l], n, lens, N);
-    if (full == layers) {
-        for (uint32_t i = 0; i < n; i++)
-            memcpy(s->cls + i * D, s->x + s->offsets[i] * D, D * sizeof(float));
-    } else {
+    if (full == layers)
+        gather_cls(m, s, n);
+    else
         block_cls(m, s, &m->layers[layers - 1], n, lens, N);
-    }
 
     /* Classifier head on each sequence's first token ([CLS]), now in s->cls. */
     eng_linear(m, s, s->pre, s->cls, n, &m->pre, ENG_ACT_RELU); /* pre_classifier + ReLU */

@@ -119,13 +119,7 @@ static void qgemm_task(void *arg, int chunk, int chunks, int thread)
     size_t lo, hi, r0, r1;
     chunk_range(j, q->n, chunk, chunks, &r0, &r1, &lo, &hi);
     if (hi <= lo || r1 <= r0) return;
-    eng_qweights sub = {.n = hi - lo,
-                        .k = q->k,
-                        .np = (hi - lo + ENG_QGEMM_PANEL - 1) / ENG_QGEMM_PANEL * ENG_QGEMM_PANEL,
-                        .kp = q->kp,
-                        .w = q->w + lo * q->kp,
-                        .comp = q->comp + lo,
-                        .scale = q->scale + lo};
+    eng_qweights sub = eng_qgemm_sub(q, lo, hi);
     size_t ldq = eng_qgemm_act_stride(q->k);
     j->m->qkern->gemm(j->s->xq + r0 * ldq, ldq, j->s->xs + r0, r1 - r0, &sub,
                       j->L->b ? j->L->b + lo : NULL, j->act, j->y + r0 * j->ldy + lo, j->ldy);
@@ -170,16 +164,8 @@ bool eng_lin_cols(const eng_lin *L, size_t lo, size_t hi, eng_lin *out)
     if (lo >= hi || hi > L->out) return false;
     eng_lin c = {.out = hi - lo, .in = L->in, .b = L->b ? L->b + lo : NULL};
     if (L->q.w) {
-        const eng_qweights *q = &L->q;
         if (lo % ENG_QGEMM_PANEL) return false;
-        c.q = (eng_qweights){.n = hi - lo,
-                             .k = q->k,
-                             .np = (hi - lo + ENG_QGEMM_PANEL - 1) / ENG_QGEMM_PANEL *
-                                   ENG_QGEMM_PANEL,
-                             .kp = q->kp,
-                             .w = q->w + lo * q->kp,
-                             .comp = q->comp + lo,
-                             .scale = q->scale + lo};
+        c.q = eng_qgemm_sub(&L->q, lo, hi);
     } else if (L->f.w) {
         if (lo % ENG_F32_NR) return false;
         c.f = eng_f32_sub(&L->f, lo, hi);

@@ -62,6 +62,10 @@ size_t eng_qgemm_packed_size(size_t n, size_t k);
 senti_status eng_qgemm_pack(const int8_t *w8, const float *scale, size_t n, size_t k, void *buf,
                             size_t buf_size, eng_qweights *out, senti_err *err);
 
+/* The output channels [lo, hi) of w as a view of their own; lo a multiple of
+ * ENG_QGEMM_PANEL, hi <= w->n. */
+eng_qweights eng_qgemm_sub(const eng_qweights *w, size_t lo, size_t hi);
+
 /* The weight quantizer is wt_quantize_rows_int8 (weights/weights.h): one
  * implementation for the converter, the engine and the tests. */
 

@@ -12,6 +12,17 @@ static size_t round_up(size_t v, size_t to) { return (v + to - 1) / to * to; }
 
 size_t eng_qgemm_act_stride(size_t k) { return round_up(k, 64); }
 
+eng_qweights eng_qgemm_sub(const eng_qweights *w, size_t lo, size_t hi)
+{
+    return (eng_qweights){.n = hi - lo,
+                          .k = w->k,
+                          .np = round_up(hi - lo, ENG_QGEMM_PANEL),
+                          .kp = w->kp,
+                          .w = w->w + lo * w->kp,
+                          .comp = w->comp + lo,
+                          .scale = w->scale + lo};
+}
+
 size_t eng_qgemm_packed_size(size_t n, size_t k)
 {
     if (n == 0 || k == 0 || k > SENTI_QGEMM_MAX_K || n > SIZE_MAX / 2) return 0;
